@@ -1,0 +1,3 @@
+"""Placeholder: commands are added by their own issue's work."""
+
+from __future__ import annotations
