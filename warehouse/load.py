@@ -1,0 +1,517 @@
+"""Load extract files into a new warehouse generation: read, normalise, validate, reject, upsert.
+
+One call of :func:`run_load` is one *run*: it takes the load lock, builds a new generation from the
+published one plus the given files, and publishes it atomically (see ``warehouse/generations.py``).
+Inside the run every file is one transaction: a file loads whole or not at all, and a file that fails
+does not stop the others. Each file gets a ``load_log`` row; ``read = accepted + rejected`` always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse import faults
+from warehouse.contract import FAMILIES, REJECT_RULES, Family, families_in_load_order
+from warehouse.errors import HimError
+from warehouse.generations import (
+    DiskFull,
+    build_generation,
+    interrupted_runs,
+    journal_event,
+    load_lock,
+    sha256_file,
+)
+from warehouse.mapping import Mapping, load_mapping
+from warehouse.paths import WarehousePaths
+from warehouse.phi import load_secret
+from warehouse.readers import FileFailed, StructuralReject, open_extract
+from warehouse.sqlfiles import for_family, statement
+from warehouse.validate import (
+    ReferenceSets,
+    ValidationContext,
+    empty_rejects,
+    patient_key,
+    validate_batch,
+)
+
+log = logging.getLogger(__name__)
+
+EXTRACT_SUFFIXES = (".csv", ".gz", ".parquet", ".tsv", ".txt")
+DATA_TABLES = tuple(f.name for f in families_in_load_order())
+META_TABLES = ("load_log", "rejects", "flags")
+
+
+@dataclass
+class FileResult:
+    """What happened to one file (one ``load_log`` row)."""
+
+    file_name: str
+    path: Path
+    family: str | None = None
+    sha256: str | None = None
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    outcome: str = "failed"
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    load_id: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when the file did not load at all."""
+        return self.outcome == "failed"
+
+
+@dataclass
+class LoadReport:
+    """The result of one run."""
+
+    run_id: str
+    results: list[FileResult]
+    generation: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file loaded (rejected rows allowed), 1 when any file failed as a whole."""
+        return 1 if any(r.failed for r in self.results) else 0
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus the extract files (by suffix) inside named directories."""
+    out: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            out.extend(
+                sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith(".") and c.name.lower().endswith(EXTRACT_SUFFIXES))
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def family_from_name(file_name: str) -> str | None:
+    """The family a file name says: its stem is the family, or starts with ``<family>_`` / ``-`` / ``.``.
+
+    ``claims_2025-10.parquet`` → claims; ``coding_activity.csv.gz`` → coding_activity. The longest family
+    name that matches wins, so ``coding_audits_q1.csv`` is ``coding_audits``.
+    """
+    name = file_name.lower()
+    for fam in sorted(FAMILIES, key=len, reverse=True):
+        if name == fam or (name.startswith(fam) and name[len(fam)] in "_-."):
+            return fam
+    return None
+
+
+def family_from_header(header: list[str], mapping: Mapping) -> tuple[str | None, str]:
+    """Guess the family from headers; returns (family or None, closest family and what it lacks)."""
+    best, best_missing = None, None
+    for fam in families_in_load_order():
+        mapped = set(mapping.header_map(fam.name, header).values())
+        missing = [c for c in fam.required_columns if c not in mapped]
+        if best_missing is None or len(missing) < len(best_missing):
+            best, best_missing = fam.name, missing
+        if not missing:
+            return fam.name, ""
+    return None, f"closest family is {best} (missing {', '.join(best_missing or [])})"
+
+
+# ---------------------------------------------------------------- reference
+
+
+def reference_sets(paths: WarehousePaths) -> ReferenceSets:
+    """Reference data for validation, including site-imported MS-DRG tables."""
+    from warehouse import reference
+
+    drg = reference.msdrg_table(paths.site_reference_dir)
+    by_fy: dict[int, set[str]] = {}
+    for fy, code in drg.select("fiscal_year", "drg").iter_rows():
+        by_fy.setdefault(int(fy), set()).add(code)
+    statuses = reference.discharge_statuses()
+    return ReferenceSets(
+        icd10cm=reference.icd10cm_codes(),
+        carc=frozenset(reference.carc_categories().get_column("carc_code").to_list()),
+        drg_by_fy={fy: frozenset(codes) for fy, codes in by_fy.items()},
+        race_map=reference.omb_race_map(),
+        discharge_status=frozenset(statuses.get_column(statuses.columns[0]).to_list()),
+    )
+
+
+def schema_sql() -> str:
+    """The warehouse DDL."""
+    return (files("warehouse") / "schema.sql").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_load(
+    paths: WarehousePaths,
+    inputs: Iterable[Path],
+    *,
+    mapping_file: Path | None = None,
+    load_date: dt.date | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> LoadReport:
+    """Load files into a new generation and publish it.
+
+    Args:
+        paths: the warehouse.
+        inputs: files and directories of extract files.
+        mapping_file: optional YAML/TOML column and value mapping.
+        load_date: "today" for the future-date rule (default: the real date).
+        on_file: called with each file's result as soon as it is known.
+
+    Raises:
+        LoadRefused: another load holds the lock.
+        DiskFull: the disk filled up; nothing was published.
+    """
+    mapping = load_mapping(mapping_file)
+    secret = load_secret()
+    files_in = expand_inputs(inputs)
+    run_id = uuid.uuid4().hex[:12]
+    results: list[FileResult] = []
+    with load_lock(paths):
+        journal_event(paths, "start", run_id, files=[p.name for p in files_in])
+        ref = reference_sets(paths)
+        ordered = _order_files(files_in, mapping)
+
+        def work(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+            from warehouse import reference
+
+            reference.load_reference(con, paths.site_reference_dir)
+            _record_interrupted(con, paths, run_id)
+            for path, family, early_error in ordered:
+                res = _load_one_file(
+                    con, path, family, early_error, mapping, secret, ref, run_id, load_date or dt.date.today()
+                )
+                results.append(res)
+                if on_file:
+                    on_file(res)
+            _build_rollups(con)
+            con.execute(statement("load.sql", "set_info"), {"key": "last_run_id", "value": run_id})
+            return {t: n for t, n in con.execute(counts_sql).fetchall()}
+
+        counts_sql = statement("load.sql", "table_counts")
+        try:
+            built = build_generation(paths, work, schema_sql=schema_sql(), counts_sql=counts_sql)
+        except BaseException as exc:
+            journal_event(paths, "aborted", run_id, error=type(exc).__name__)
+            raise
+        journal_event(paths, "end", run_id, generation=built.path.name)
+    return LoadReport(run_id, results, built.path)
+
+
+def _order_files(files_in: list[Path], mapping: Mapping) -> list[tuple[Path, str | None, str | None]]:
+    """Decide each file's family (by name, mapping glob, then headers) and order parents first."""
+    decided: list[tuple[Path, str | None, str | None]] = []
+    for path in files_in:
+        fam = mapping.family_for(path.name) or family_from_name(path.name)
+        error = None
+        if fam is None:
+            try:
+                opened = open_extract(path, encoding=mapping.encoding, batch_rows=1)
+                fam, hint = family_from_header(opened.header, mapping)
+                if fam is None:
+                    error = (
+                        f"unknown family: the file name and headers match no extract family; {hint}. "
+                        "Name the file <family>.csv or <family>_<anything>.csv"
+                    )
+            except FileFailed as exc:
+                error = str(exc)
+            except OSError as exc:
+                error = f"cannot read the file ({exc.strerror}); check the path and permissions"
+        decided.append((path, fam, error))
+    order = {f.name: f.load_order for f in families_in_load_order()}
+    return sorted(decided, key=lambda t: (order.get(t[1] or "", 99), t[0].name))
+
+
+def _record_interrupted(con: duckdb.DuckDBPyConnection, paths: WarehousePaths, run_id: str) -> None:
+    for rec in interrupted_runs(paths):
+        if rec["run_id"] == run_id:
+            continue
+        load_id = con.execute(statement("load.sql", "next_load_id")).fetchone()[0]  # type: ignore[index]
+        at = dt.datetime.fromisoformat(str(rec["at"]))
+        con.execute(
+            statement("load.sql", "insert_load_log"),
+            _log_params(
+                FileResult(
+                    file_name="(run)",
+                    path=Path("(run)"),
+                    outcome="interrupted",
+                    message=(
+                        f"load run {rec['run_id']} (pid {rec['pid']}) was interrupted before it published; "
+                        "nothing from it was served. Its files: " + ", ".join(map(str, rec.get("files") or []))  # type: ignore[call-overload]
+                    ),
+                ),
+                load_id,
+                str(rec["run_id"]),
+                at,
+                at,
+            ),
+        )
+        journal_event(paths, "interrupted_recorded", str(rec["run_id"]))
+
+
+def _build_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        from warehouse import rollups
+    except ImportError:  # the KPI layer's rollups are optional to the loader
+        return
+    rollups.build(con)
+
+
+def _log_params(
+    res: FileResult, load_id: int, run_id: str, started: dt.datetime, finished: dt.datetime
+) -> dict[str, object]:
+    return {
+        "load_id": load_id,
+        "run_id": run_id,
+        "file_name": res.file_name,
+        "file_path": str(res.path),
+        "file_sha256": res.sha256,
+        "family": res.family,
+        "rows_read": res.rows_read,
+        "accepted": res.accepted,
+        "rejected": res.rejected,
+        "inserted": res.inserted,
+        "updated": res.updated,
+        "unchanged": res.unchanged,
+        "flagged": res.flagged,
+        "started_at": started,
+        "finished_at": finished,
+        "outcome": res.outcome,
+        "message": res.message,
+        "warnings": res.warnings,
+    }
+
+
+def _load_one_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    family: str | None,
+    early_error: str | None,
+    mapping: Mapping,
+    secret: bytes,
+    ref: ReferenceSets,
+    run_id: str,
+    load_date: dt.date,
+) -> FileResult:
+    res = FileResult(file_name=path.name, path=path.absolute(), family=family)
+    started = dt.datetime.now()
+    load_id = int(con.execute(statement("load.sql", "next_load_id")).fetchone()[0])  # type: ignore[index]
+    res.load_id = load_id
+    try:
+        res.sha256 = sha256_file(path)
+    except OSError as exc:
+        early_error = early_error or f"cannot read the file ({exc.strerror}); check the path and permissions"
+    if early_error or family is None:
+        res.message = early_error or "unknown family"
+    else:
+        con.execute("begin transaction")
+        try:
+            _load_file_body(con, path, FAMILIES[family], mapping, secret, ref, load_date, load_id, res)
+            con.execute(
+                statement("load.sql", "insert_load_log"), _log_params(res, load_id, run_id, started, dt.datetime.now())
+            )
+            con.execute("commit")
+            return res
+        except BaseException as exc:
+            con.execute("rollback")
+            _reset_counts(res)
+            if isinstance(exc, FileFailed | HimError):
+                res.message = str(exc)
+            elif isinstance(exc, duckdb.Error | OSError) and _disk_full(exc):
+                raise DiskFull(
+                    f"disk full while loading {path.name}; nothing was published and the served data is "
+                    "unchanged. Free space, then run the load again."
+                ) from exc
+            elif isinstance(exc, Exception):
+                # Never echo the exception text: it may carry row values (PHI).
+                log.debug("loading %s failed", path.name, exc_info=bool(os.environ.get("HIM_DEBUG")))
+                res.message = (
+                    f"internal error while loading ({type(exc).__name__}); the file was rolled back. "
+                    "Rerun with --debug for details"
+                )
+            else:
+                raise
+    res.outcome = "failed"
+    con.execute(statement("load.sql", "insert_load_log"), _log_params(res, load_id, run_id, started, dt.datetime.now()))
+    return res
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == 28) or "no space left" in str(exc).lower()
+
+
+def _reset_counts(res: FileResult) -> None:
+    for name in ("rows_read", "accepted", "rejected", "inserted", "updated", "unchanged", "flagged"):
+        setattr(res, name, 0)
+    res.outcome = "failed"
+
+
+def _load_file_body(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fam: Family,
+    mapping: Mapping,
+    secret: bytes,
+    ref: ReferenceSets,
+    load_date: dt.date,
+    load_id: int,
+    res: FileResult,
+) -> None:
+    opened = open_extract(path, encoding=mapping.encoding)
+    header_map = mapping.header_map(fam.name, opened.header)
+    seen: dict[str, str] = {}
+    for source, target in header_map.items():
+        if target in seen:
+            raise FileFailed(f"columns {seen[target]!r} and {source!r} both map to {target!r}; keep one")
+        seen[target] = source
+    if len(set(opened.header)) != len(opened.header):
+        dup = sorted({h for h in opened.header if opened.header.count(h) > 1})
+        raise FileFailed(f"column {dup[0]!r} appears more than once in the header; keep one")
+    missing = [c for c in fam.required_columns if c not in seen]
+    if missing:
+        raise FileFailed(
+            f"required column {missing[0]!r} is missing for family {fam.name}"
+            + (f" (also {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + "; add it, or map the site's column name in a mapping file"
+        )
+    extras = [h for h in opened.header if h not in header_map]
+    if extras:
+        res.warnings.append(f"columns not in the contract were ignored: {', '.join(extras)}")
+    ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
+    params = {"load_id": load_id, "family": fam.name, "file_name": path.name}
+
+    con.execute(for_family("load.sql", "create_stage", fam.name))
+    con.execute(statement("load.sql", "create_stage_flags"))
+    for batch in opened.batches:
+        res.rows_read += batch.frame.height + len(batch.rejects)
+        raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
+            [t for t in header_map.values()] + ["__line"]
+        )
+        vb = validate_batch(raw, ctx)
+        rejects = pl.concat([vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed")
+        res.accepted += vb.accepted.height
+        res.rejected += rejects.height
+        _insert(con, "_batch", vb.accepted, "insert_stage")
+        _insert(con, "_batch_flags", vb.flags, "insert_stage_flags")
+        _insert(con, "_batch_rejects", rejects, "insert_rejects", params)
+        faults.maybe("batch")
+
+    # Conflicting duplicates of a natural key: every copy is rejected.
+    con.execute(statement("load.sql", "conflicting_keys"))
+    dup_params = {**params, "key_column": ",".join(fam.key), "message": f"{'+'.join(fam.key)}: " + REJECT_RULES["duplicate_key"]}
+    moved = _count(con, statement("load.sql", "count_conflicting"))
+    if moved:
+        con.execute(statement("load.sql", "reject_conflicting"), dup_params)
+        con.execute(statement("load.sql", "delete_conflicting"))
+        res.accepted -= moved
+        res.rejected += moved
+    before = _count(con, statement("load.sql", "count_stage"))
+    con.execute(statement("load.sql", "drop_identical_duplicates"))
+    identical_copies = before - _count(con, statement("load.sql", "count_stage"))
+
+    if fam.parent:
+        orphans = _count(con, statement("load.sql", "count_orphans"))
+        if orphans:
+            con.execute(
+                statement("load.sql", "reject_orphans"), {**params, "message": "encounter_id: " + REJECT_RULES["unknown_encounter"]}
+            )
+            con.execute(statement("load.sql", "delete_orphans"))
+            res.accepted -= orphans
+            res.rejected += orphans
+
+    staged = _count(con, statement("load.sql", "count_stage"))
+    con.execute(for_family("load.sql", "changed_rows", fam.name))
+    changed = _count(con, statement("load.sql", "count_changed"))
+    res.updated = _count(con, for_family("load.sql", "count_updates", fam.name))
+    res.inserted = changed - res.updated
+    res.unchanged = staged - changed + identical_copies
+    con.execute(for_family("load.sql", "delete_updated", fam.name))
+    con.execute(for_family("load.sql", "insert_changed", fam.name), {"load_id": load_id})
+
+    fparams = {"load_id": load_id, "family": fam.name}
+    res.flagged = _count(con, statement("load.sql", "count_flagged"))
+    con.execute(statement("load.sql", "resolve_flags"), fparams)
+    con.execute(statement("load.sql", "refresh_flags"), fparams)
+    con.execute(statement("load.sql", "insert_flags"), fparams)
+    con.execute(statement("load.sql", "drop_stage"))
+
+    assert res.accepted + res.rejected == res.rows_read, "every row must end in one place"
+    res.outcome = "loaded_with_rejects" if res.rejected else "loaded"
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, stmt: str, params: dict[str, object] | None = None
+) -> None:
+    if frame.is_empty():
+        return
+    con.register(name, frame)
+    try:
+        con.execute(statement("load.sql", stmt), params or {})
+    finally:
+        con.unregister(name)
+
+
+def _structural_rejects(
+    rejects: list[StructuralReject], header_map: dict[str, str], secret: bytes
+) -> pl.DataFrame:
+    if not rejects:
+        return empty_rejects()
+    rows = []
+    for r in rejects:
+        values = None
+        if r.fields is not None:
+            shown: dict[str, str | None] = {}
+            for source, value in r.fields.items():
+                col = header_map.get(source)
+                if col is None:
+                    continue
+                value = value.strip()
+                if col == "patient_id":
+                    shown[col] = "hmac:" + patient_key(secret, value) if value else None
+                elif col == "birth_date":
+                    shown[col] = "(not stored)" if value else None
+                elif col == "zip_code":
+                    digits = "".join(ch for ch in value if ch.isdigit())
+                    shown[col] = f"zip3:{digits.zfill(5)[:3]}" if len(digits) in (4, 5, 8, 9) else "(not stored)"
+                else:
+                    shown[col] = value
+            values = json.dumps(shown)
+        rows.append(
+            {
+                "line": r.line,
+                "record_key": None,
+                "column_name": None,
+                "rule": r.rule,
+                "other_rules": [],
+                "raw_values": values,
+                "message": r.message,
+            }
+        )
+    return pl.DataFrame(rows, schema=empty_rejects().schema)

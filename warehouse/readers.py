@@ -1,0 +1,411 @@
+"""Read extract files into batches of text columns, with line numbers and structural rejects.
+
+Every file becomes a stream of :class:`RawBatch` es: a Polars frame whose columns are the file's
+(normalised) headers, all ``Utf8``, plus ``__line``, the physical line of each record (header = line 1;
+for Parquet, row number + 1). Records that cannot be split into the header's columns never reach the
+frame: they come back as :class:`StructuralReject` s so that ``read = accepted + rejected`` holds.
+
+What fails a whole file (:class:`FileFailed`): empty file, binary content or a workbook renamed
+``.csv``, invalid encoding, a truncated gzip or one with trailing garbage, an unreadable Parquet file.
+The reading is streamed in chunks, so memory stays bounded whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+LINE_COLUMN = "__line"
+CHUNK_BYTES = 1 << 20
+DEFAULT_BATCH_ROWS = 200_000
+#: A record longer than this (characters) is rejected ``line_too_long``.
+MAX_LINE_CHARS = 1 << 20
+#: A quoted field may span at most this many physical lines before it is judged never closed.
+MAX_EMBEDDED_LINES = 50
+DELIMITERS = (",", "\t", ";", "|")
+
+
+class FileFailed(Exception):
+    """The whole file cannot be read; the message names what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class StructuralReject:
+    """A record that could not be split into the header's columns."""
+
+    line: int
+    rule: str
+    message: str
+    fields: dict[str, str] | None = None  # values by header name, when the record could be split
+
+
+@dataclass
+class RawBatch:
+    """A batch of records as text, with their line numbers, and the structural rejects among them."""
+
+    frame: pl.DataFrame
+    rejects: list[StructuralReject] = field(default_factory=list)
+
+
+@dataclass
+class OpenedFile:
+    """A readable extract: its format, normalised header and a batch iterator."""
+
+    path: Path
+    format: str  # csv | csv.gz | parquet
+    header: list[str]
+    batches: Iterator[RawBatch]
+
+
+def normalise_header(name: str) -> str:
+    """Trim, drop a BOM and surrounding quotes, lower-case, and turn inner spaces into underscores."""
+    name = name.replace("\ufeff", "").strip().strip('"').strip()
+    return "_".join(name.lower().split())
+
+
+def _sniff_kind(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise FileFailed("empty file (0 bytes): the export produced nothing; export it again")
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\x1f\x8b"):
+        return "csv.gz"
+    if head.startswith(b"PK\x03\x04"):
+        raise FileFailed(
+            "not a CSV: this is a ZIP archive or an Excel workbook; save it as CSV (UTF-8) or Parquet"
+        )
+    if head.startswith((b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0", b"GIF8", b"\xff\xd8\xff")):
+        raise FileFailed("not a CSV: binary content (an image, PDF or old Excel file); export the data as CSV")
+    if path.suffix.lower() == ".parquet":
+        raise FileFailed("not a Parquet file (no PAR1 magic); export it again or rename it to .csv")
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in head:
+        raise FileFailed("not a CSV: binary content (NUL bytes); export the data as CSV (UTF-8)")
+    return "csv"
+
+
+def open_extract(
+    path: Path, *, encoding: str | None = None, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> OpenedFile:
+    """Open an extract file, read its header and return a lazy batch iterator.
+
+    Args:
+        path: CSV, CSV.GZ or Parquet file (the content decides, not only the suffix).
+        encoding: declared text encoding (mapping file ``encoding:``); default strict UTF-8 with BOM
+            detection (UTF-8 and UTF-16 BOMs).
+        batch_rows: records per batch.
+
+    Raises:
+        FileFailed: the file cannot be read at all.
+    """
+    kind = _sniff_kind(path)
+    if kind == "parquet":
+        return _open_parquet(path, batch_rows)
+    text_chunks = _text_chunks(path, gz=kind == "csv.gz", encoding=encoding)
+    splitter = _RecordSplitter(text_chunks)
+    header_record = splitter.next_header()
+    if header_record is None:
+        raise FileFailed("empty file: no header line; export it again with its header row")
+    delimiter = _sniff_delimiter(header_record)
+    header = [normalise_header(h) for h in _split_quoted(header_record, delimiter)]
+    return OpenedFile(path, kind, header, _csv_batches(splitter, header, delimiter, batch_rows))
+
+
+# ---------------------------------------------------------------- text decoding
+
+
+def _byte_chunks(path: Path, gz: bool) -> Iterator[bytes]:
+    if not gz:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK_BYTES):
+                yield chunk
+        return
+    try:
+        with gzip.open(path, "rb") as fh:  # reads every member of a multi-member gzip
+            while chunk := fh.read(CHUNK_BYTES):
+                yield chunk
+    except EOFError as exc:
+        raise FileFailed(
+            "truncated gzip: the file ends before its compressed stream does; copy or export it again"
+        ) from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise FileFailed(
+            "corrupt gzip (bad data or trailing garbage after the compressed stream); compress it again"
+        ) from exc
+
+
+def _text_chunks(path: Path, *, gz: bool, encoding: str | None) -> Iterator[str]:
+    chunks = _byte_chunks(path, gz)
+    first = next(chunks, b"")
+    if not first:
+        raise FileFailed("empty file: no content after decompression" if gz else "empty file (0 bytes)")
+    if encoding:
+        codec = encoding
+    elif first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16"
+    else:
+        codec = "utf-8-sig"
+    try:
+        decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    except LookupError as exc:
+        raise FileFailed(f"unknown encoding {encoding!r} declared in the mapping file") from exc
+    lines_before = 0
+    for chunk in _chain(first, chunks):
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            line = lines_before + chunk[: exc.start].count(b"\n") + 1
+            bad = chunk[exc.start : exc.start + 1].hex()
+            raise FileFailed(
+                f"invalid encoding at line {line} (byte 0x{bad} is not {codec.upper()}); re-export the file "
+                "as UTF-8, or declare its encoding in the mapping file (encoding: cp1252)"
+            ) from exc
+        lines_before += text.count("\n")
+        if text:
+            yield text
+    try:
+        tail = decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise FileFailed(f"invalid encoding at line {lines_before + 1}: the file ends mid-character") from exc
+    if tail:
+        yield tail
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+# ---------------------------------------------------------------- record splitting
+
+
+class _RecordSplitter:
+    """Turns text chunks into (first_line, record_text) pairs, quote-aware, with recovery.
+
+    A record is one physical line unless it holds an odd number of double quotes, in which case the
+    following lines are joined until the quotes balance. If they have not balanced after
+    ``MAX_EMBEDDED_LINES`` lines (or at end of file) the first line is reported as an unbalanced quote
+    and the lines after it are read again as records of their own, so one stray quote never swallows
+    the rest of the file.
+    """
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._lines: deque[tuple[int, str]] = deque()
+        self._partial = ""
+        self._next_line_no = 1
+        self._eof = False
+
+    def _fill(self) -> bool:
+        while not self._lines:
+            if self._eof:
+                return False
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._eof = True
+                if self._partial:
+                    self._push(self._partial)
+                    self._partial = ""
+                continue
+            parts = (self._partial + chunk).split("\n")
+            self._partial = parts.pop()
+            if len(self._partial) > MAX_LINE_CHARS * 4:  # a giant line: hand it over in one piece later
+                pass
+            for part in parts:
+                self._push(part)
+        return True
+
+    def _push(self, text: str) -> None:
+        if text.endswith("\r"):
+            text = text[:-1]
+        self._lines.append((self._next_line_no, text))
+        self._next_line_no += 1
+
+    def next_header(self) -> str | None:
+        """Return the first non-blank line (the header)."""
+        while self._fill():
+            _, text = self._lines.popleft()
+            if text.strip():
+                return text
+        return None
+
+    def records(self) -> Iterator[tuple[int, str, str | None]]:
+        """Yield (line, record_text, error_rule) triples; error_rule is set for unsplittable records."""
+        while self._fill():
+            line_no, text = self._lines.popleft()
+            if not text.strip():
+                continue
+            if len(text) > MAX_LINE_CHARS:
+                yield line_no, "", "line_too_long"
+                continue
+            if text.count('"') % 2 == 0:
+                yield line_no, text, None
+                continue
+            joined = [text]
+            taken: list[tuple[int, str]] = []
+            balanced = False
+            size = len(text)
+            while len(taken) < MAX_EMBEDDED_LINES and size <= MAX_LINE_CHARS:
+                if not self._fill():
+                    break
+                nxt = self._lines.popleft()
+                taken.append(nxt)
+                joined.append(nxt[1])
+                size += len(nxt[1]) + 1
+                if sum(part.count('"') for part in joined) % 2 == 0:
+                    balanced = True
+                    break
+            if balanced:
+                yield line_no, "\n".join(joined), None
+            else:
+                self._lines.extendleft(reversed(taken))
+                yield line_no, "", "unbalanced_quote"
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _split_quoted(record: str, delimiter: str) -> list[str]:
+    if '"' not in record:
+        return record.split(delimiter)
+    return next(csv.reader([record], delimiter=delimiter, strict=False))
+
+
+_RULE_MESSAGES = {
+    "line_too_long": f"the record is longer than the maximum line size ({MAX_LINE_CHARS} characters)",
+    "unbalanced_quote": "a quoted field is never closed; the record was skipped and the lines after it read",
+}
+
+
+def _csv_batches(
+    splitter: _RecordSplitter, header: list[str], delimiter: str, batch_rows: int
+) -> Iterator[RawBatch]:
+    ncols = len(header)
+    plain_lines: list[str] = []
+    plain_nos: list[int] = []
+    quoted_rows: list[list[str]] = []
+    quoted_nos: list[int] = []
+    rejects: list[StructuralReject] = []
+
+    def flush() -> RawBatch:
+        parts = []
+        if plain_lines:
+            frame = pl.read_csv(
+                io.StringIO("\n".join(plain_lines)),
+                has_header=False,
+                new_columns=header,
+                separator=delimiter,
+                quote_char=None,
+                infer_schema=False,
+            )
+            parts.append(frame.with_columns(pl.Series(LINE_COLUMN, plain_nos, dtype=pl.Int64)))
+        if quoted_rows:
+            cols = list(zip(*quoted_rows, strict=True))
+            frame = pl.DataFrame(
+                {name: pl.Series(name, col, dtype=pl.Utf8) for name, col in zip(header, cols, strict=True)}
+            )
+            parts.append(frame.with_columns(pl.Series(LINE_COLUMN, quoted_nos, dtype=pl.Int64)))
+        frame = (
+            pl.concat(parts).sort(LINE_COLUMN)
+            if parts
+            else pl.DataFrame(
+                {**{h: pl.Series(h, [], dtype=pl.Utf8) for h in header}, LINE_COLUMN: pl.Series([], dtype=pl.Int64)}
+            )
+        )
+        batch = RawBatch(frame, list(rejects))
+        plain_lines.clear()
+        plain_nos.clear()
+        quoted_rows.clear()
+        quoted_nos.clear()
+        rejects.clear()
+        return batch
+
+    pending = 0
+    for line_no, record, error in splitter.records():
+        pending += 1
+        if error is not None:
+            rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
+        elif '"' not in record:
+            n = record.count(delimiter) + 1
+            if n == ncols:
+                plain_lines.append(record)
+                plain_nos.append(line_no)
+            else:
+                rejects.append(_count_reject(line_no, record.split(delimiter), header))
+        else:
+            fields = _split_quoted(record, delimiter)
+            if len(fields) == ncols:
+                quoted_rows.append(fields)
+                quoted_nos.append(line_no)
+            else:
+                rejects.append(_count_reject(line_no, fields, header))
+        if pending >= batch_rows:
+            pending = 0
+            yield flush()
+    yield flush()
+
+
+def _count_reject(line_no: int, fields: list[str], header: list[str]) -> StructuralReject:
+    values = dict(zip(header, fields, strict=False))
+    if len(fields) < len(header):
+        return StructuralReject(
+            line_no,
+            "missing_columns",
+            f"the record has {len(fields)} fields but the header has {len(header)} (truncated row?)",
+            values,
+        )
+    return StructuralReject(
+        line_no,
+        "extra_fields",
+        f"the record has {len(fields)} fields but the header has {len(header)} (unquoted delimiter?)",
+        values,
+    )
+
+
+# ---------------------------------------------------------------- parquet
+
+
+def _open_parquet(path: Path, batch_rows: int) -> OpenedFile:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        header = [normalise_header(n) for n in pf.schema_arrow.names]
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise FileFailed(
+            "not a readable Parquet file (corrupted or truncated footer); export it again"
+        ) from exc
+
+    def batches() -> Iterator[RawBatch]:
+        offset = 0
+        try:
+            for record_batch in pf.iter_batches(batch_size=batch_rows):
+                frame = pl.from_arrow(record_batch)
+                assert isinstance(frame, pl.DataFrame)
+                frame = frame.rename(dict(zip(frame.columns, header, strict=True)))
+                frame = frame.with_columns(
+                    [pl.col(c).cast(pl.Utf8) for c in frame.columns],
+                ).with_columns(
+                    pl.int_range(offset + 1, offset + 1 + frame.height, dtype=pl.Int64).alias(LINE_COLUMN)
+                )
+                offset += frame.height
+                yield RawBatch(frame)
+        except FileFailed:
+            raise
+        except Exception as exc:
+            raise FileFailed(f"the Parquet file is damaged after row {offset}; export it again") from exc
+
+    return OpenedFile(path, "parquet", header, batches())

@@ -1,0 +1,40 @@
+"""Named SQL statements kept in ``warehouse/sql/*.sql`` (the loader's own SQL, not KPI queries).
+
+A file holds blocks that start with ``-- name: <name>``. Some loader statements are the same for every
+extract family but the table: those carry ``{table}``, ``{key_columns}`` and ``{key_join}`` placeholders,
+filled only from the contract's fixed family definitions (never from input), through
+:func:`for_family`. Values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+
+from warehouse.contract import FAMILIES
+
+_NAME = re.compile(r"^--\s*name:\s*(\S+)\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=None)
+def named_statements(filename: str) -> dict[str, str]:
+    """Return ``{name: sql}`` for every ``-- name:`` block of ``warehouse/sql/<filename>``."""
+    text = (files("warehouse") / "sql" / filename).read_text(encoding="utf-8")
+    parts = _NAME.split(text)
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+def statement(filename: str, name: str) -> str:
+    """Return one named statement."""
+    return named_statements(filename)[name]
+
+
+def for_family(filename: str, name: str, family: str) -> str:
+    """Return a statement with its identifier placeholders filled for a contract family."""
+    fam = FAMILIES[family]  # KeyError for anything that is not a contract family
+    return statement(filename, name).format(
+        table=fam.name,
+        key_columns=", ".join(fam.key),
+        key_join=" and ".join(f"t.{k} = s.{k}" for k in fam.key),
+    )
