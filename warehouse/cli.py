@@ -59,18 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, no traceback
         if "--debug" in args:
             raise
-        import click
-
-        if isinstance(exc, click.UsageError):
-            typer.echo(f"usage error: {exc.format_message()}", err=True)
-            return 2
-        if isinstance(exc, click.ClickException):
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            return exc.exit_code
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click's (Typer's) own errors
+            kind = "usage error" if exc.exit_code == 2 else "error"
+            typer.echo(f"{kind}: {exc.format_message()}", err=True)
+            return int(exc.exit_code)
         typer.echo(f"error: unexpected {type(exc).__name__}; rerun with --debug for details", err=True)
         return 1
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m warehouse.cli`: use the importable module, not __main__
+    from warehouse.cli import main as _main
+
+    sys.exit(_main())
