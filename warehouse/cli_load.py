@@ -27,7 +27,9 @@ _err = Console(stderr=True)
 @app.command("load")
 def load_command(
     paths_in: Annotated[list[Path], typer.Argument(help="Extract files or directories of them.")],
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="YAML/TOML column and value mapping.")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML/TOML column and value mapping.")
+    ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Validate extract files and load them into a new warehouse generation."""
@@ -54,11 +56,28 @@ def load_command(
     with _err.status("loading…"):
         report = run_load(paths, paths_in, mapping_file=mapping, on_file=show)
     table = Table(title=f"load run {report.run_id} → {report.generation.name if report.generation else '-'}")
-    for col in ("file", "family", "read", "accepted", "rejected", "inserted", "updated", "unchanged", "flagged", "outcome"):
+    for col in (
+        "file",
+        "family",
+        "read",
+        "accepted",
+        "rejected",
+        "inserted",
+        "updated",
+        "unchanged",
+        "flagged",
+        "outcome",
+    ):
         table.add_column(col, justify="right" if col not in ("file", "family", "outcome") else "left")
     for r in report.results:
         table.add_row(
-            r.file_name, r.family or "?", *(f"{getattr(r, k):,}" for k in ("rows_read", "accepted", "rejected", "inserted", "updated", "unchanged", "flagged")), r.outcome
+            r.file_name,
+            r.family or "?",
+            *(
+                f"{getattr(r, k):,}"
+                for k in ("rows_read", "accepted", "rejected", "inserted", "updated", "unchanged", "flagged")
+            ),
+            r.outcome,
         )
     _out.print(table)
     if report.exit_code:
@@ -71,7 +90,9 @@ def load_command(
 def status_command(
     warehouse: WarehouseOpt = None,
     fmt: FormatOpt = "table",
-    verify: Annotated[bool, typer.Option("--verify", help="Check the generation's SHA-256 against its manifest.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the generation's SHA-256 against its manifest.")
+    ] = False,
 ) -> None:
     """Show the published generation, row counts per table, the last loads and reject counts."""
     from warehouse.status import warehouse_status
@@ -91,10 +112,33 @@ def status_command(
             t.add_row(name, f"{n:,}")
         _out.print(t)
         loads = Table(title="last loads")
-        for col in ("load_id", "file_name", "family", "rows_read", "accepted", "rejected", "outcome", "finished_at"):
+        for col in (
+            "load_id",
+            "file_name",
+            "family",
+            "rows_read",
+            "accepted",
+            "rejected",
+            "outcome",
+            "finished_at",
+        ):
             loads.add_column(col)
         for row in status["last_loads"]:
-            loads.add_row(*(str(row[c]) for c in ("load_id", "file_name", "family", "rows_read", "accepted", "rejected", "outcome", "finished_at")))
+            loads.add_row(
+                *(
+                    str(row[c])
+                    for c in (
+                        "load_id",
+                        "file_name",
+                        "family",
+                        "rows_read",
+                        "accepted",
+                        "rejected",
+                        "outcome",
+                        "finished_at",
+                    )
+                )
+            )
         _out.print(loads)
     else:
         raise UsageProblem(f"--format {fmt!r} is not one of table, json")
@@ -122,7 +166,9 @@ def rejects_command(
         for col in ("load_id", "file_name", "line", "column_name", "rule", "message"):
             t.add_column(col)
         for row in frame.head(limit).iter_rows(named=True):
-            t.add_row(*(str(row[c]) for c in ("load_id", "file_name", "line", "column_name", "rule", "message")))
+            t.add_row(
+                *(str(row[c]) for c in ("load_id", "file_name", "line", "column_name", "rule", "message"))
+            )
         _out.print(t)
     else:
         raise UsageProblem(f"--format {fmt!r} is not one of table, csv, json")

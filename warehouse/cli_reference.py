@@ -10,7 +10,9 @@ import typer
 from warehouse.cli import app
 from warehouse.paths import resolve_warehouse
 
-reference_app = typer.Typer(help="Reference data: MS-DRG tables, CARC categories, ICD-10-CM.", no_args_is_help=True)
+reference_app = typer.Typer(
+    help="Reference data: MS-DRG tables, CARC categories, ICD-10-CM.", no_args_is_help=True
+)
 app.add_typer(reference_app, name="reference")
 
 WarehouseOpt = Annotated[
@@ -21,8 +23,12 @@ WarehouseOpt = Annotated[
 
 @reference_app.command("import-drg-table")
 def import_drg_table_command(
-    file: Annotated[Path, typer.Argument(help="CMS IPPS final rule Table 5, saved as CSV or tab-delimited text.")],
-    fiscal_year: Annotated[int, typer.Option("--fiscal-year", min=2008, max=2100, help="Federal fiscal year, e.g. 2025.")],
+    file: Annotated[
+        Path, typer.Argument(help="CMS IPPS final rule Table 5, saved as CSV or tab-delimited text.")
+    ],
+    fiscal_year: Annotated[
+        int, typer.Option("--fiscal-year", min=2008, max=2100, help="Federal fiscal year, e.g. 2025.")
+    ],
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Import CMS's MS-DRG table for a fiscal year; the next `him load` puts it in the warehouse."""

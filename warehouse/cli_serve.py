@@ -64,7 +64,9 @@ def up_command(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8050,
     workers: WorkersOpt = 2,
-    encounters: Annotated[int, typer.Option("--encounters", help="Demo size on first run.")] = DEMO_ENCOUNTERS,
+    encounters: Annotated[
+        int, typer.Option("--encounters", help="Demo size on first run.")
+    ] = DEMO_ENCOUNTERS,
 ) -> None:
     """First run: generate and load the demo data set. Then serve the dashboard and print its URL."""
     paths = resolve_warehouse(warehouse)

@@ -7,7 +7,7 @@ demo-data generator, the documentation test and the reject store all read it. Se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColumnType = Literal["str", "date", "timestamp", "int", "money", "enum", "code"]

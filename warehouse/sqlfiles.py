@@ -9,7 +9,7 @@ filled only from the contract's fixed family definitions (never from input), thr
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from warehouse.contract import FAMILIES
@@ -17,12 +17,24 @@ from warehouse.contract import FAMILIES
 _NAME = re.compile(r"^--\s*name:\s*(\S+)\s*$", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def named_statements(filename: str) -> dict[str, str]:
     """Return ``{name: sql}`` for every ``-- name:`` block of ``warehouse/sql/<filename>``."""
-    text = (files("warehouse") / "sql" / filename).read_text(encoding="utf-8")
+    return parse_named_sql((files("warehouse") / "sql" / filename).read_text(encoding="utf-8"))
+
+
+def parse_named_sql(text: str) -> dict[str, str]:
+    """Split SQL text into its ``-- name:`` blocks; a name used twice or an empty block is an error."""
     parts = _NAME.split(text)
-    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+    out: dict[str, str] = {}
+    for i in range(1, len(parts), 2):
+        name, body = parts[i], parts[i + 1].strip()
+        if name in out:
+            raise ValueError(f"SQL block {name!r} is defined twice")
+        if not body:
+            raise ValueError(f"SQL block {name!r} is empty")
+        out[name] = body
+    return out
 
 
 def statement(filename: str, name: str) -> str:

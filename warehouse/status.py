@@ -29,7 +29,9 @@ def warehouse_status(paths: WarehousePaths, *, verify: bool = False) -> dict[str
     cur = WarehouseReader(paths).cursor()
     out["tables"] = {t: n for t, n in cur.execute(statement("status.sql", "table_counts")).fetchall()}
     out["last_loads"] = cur.sql(statement("status.sql", "last_loads")).pl().to_dicts()
-    out["rejects_by_rule"] = {r: n for r, n in cur.execute(statement("status.sql", "rejects_by_rule")).fetchall()}
+    out["rejects_by_rule"] = {
+        r: n for r, n in cur.execute(statement("status.sql", "rejects_by_rule")).fetchall()
+    }
     return out
 
 
