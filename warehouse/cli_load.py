@@ -42,19 +42,20 @@ def load_command(
 
     def show(res: FileResult) -> None:
         if res.failed:
-            _err.print(f"[red]FAILED[/red] {res.file_name}: {res.message}", highlight=False)
+            _err.print(f"[red]FAILED[/red] {res.file_name}: {res.message}", highlight=False, soft_wrap=True)
         else:
             _err.print(
                 f"{res.file_name} ({res.family}): read {res.rows_read:,}, accepted {res.accepted:,}, "
                 f"rejected {res.rejected:,}, inserted {res.inserted:,}, updated {res.updated:,}, "
                 f"unchanged {res.unchanged:,}, flagged {res.flagged:,}",
                 highlight=False,
+                soft_wrap=True,
             )
             for w in res.warnings:
-                _err.print(f"  [yellow]warning[/yellow]: {w}", highlight=False)
+                _err.print(f"  [yellow]warning[/yellow]: {w}", highlight=False, soft_wrap=True)
 
-    with _err.status("loading…"):
-        report = run_load(paths, paths_in, mapping_file=mapping, on_file=show)
+    _err.print(f"loading into {paths.pointer} …", highlight=False)
+    report = run_load(paths, paths_in, mapping_file=mapping, on_file=show)
     table = Table(title=f"load run {report.run_id} → {report.generation.name if report.generation else '-'}")
     for col in (
         "file",
@@ -82,7 +83,9 @@ def load_command(
     _out.print(table)
     if report.exit_code:
         failed = sum(r.failed for r in report.results)
-        _err.print(f"[red]{failed} file(s) failed as a whole[/red]; the others loaded. See messages above.")
+        _err.print(
+            f"[red]{failed} file(s) failed as a whole[/red]; the others loaded. See messages above.", soft_wrap=True
+        )
     raise typer.Exit(report.exit_code)
 
 

@@ -358,6 +358,14 @@ def _load_one_file(
     return res
 
 
+def _batch_rows() -> int:
+    """Records per batch: ``$HIM_BATCH_ROWS`` (fault tests use small batches), else the default."""
+    from warehouse.readers import DEFAULT_BATCH_ROWS
+
+    value = os.environ.get("HIM_BATCH_ROWS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_BATCH_ROWS
+
+
 def _disk_full(exc: BaseException) -> bool:
     return (isinstance(exc, OSError) and exc.errno == 28) or "no space left" in str(exc).lower()
 
@@ -379,7 +387,7 @@ def _load_file_body(
     load_id: int,
     res: FileResult,
 ) -> None:
-    opened = open_extract(path, encoding=mapping.encoding)
+    opened = open_extract(path, encoding=mapping.encoding, batch_rows=_batch_rows())
     header_map = mapping.header_map(fam.name, opened.header)
     seen: dict[str, str] = {}
     for source, target in header_map.items():

@@ -89,9 +89,19 @@ def _sniff_kind(path: Path) -> str:
         raise FileFailed("not a CSV: binary content (an image, PDF or old Excel file); export the data as CSV")
     if path.suffix.lower() == ".parquet":
         raise FileFailed("not a Parquet file (no PAR1 magic); export it again or rename it to .csv")
-    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" in head:
-        raise FileFailed("not a CSV: binary content (NUL bytes); export the data as CSV (UTF-8)")
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _binary_share(head) > 0.05:
+        raise FileFailed("not a CSV: binary content (NUL or control bytes); export the data as CSV (UTF-8)")
     return "csv"
+
+
+def _binary_share(head: bytes) -> float:
+    """Share of control bytes other than tab/CR/LF: high in binary files, ~0 in text with a stray NUL.
+
+    A text file with a few NUL or control characters in a value is still read; its rows are rejected
+    ``control_characters`` by the validation rather than the whole file failed.
+    """
+    controls = sum(head.count(bytes([b])) for b in (*range(9), 11, 12, *range(14, 32), 127))
+    return controls / len(head)
 
 
 def open_extract(
@@ -167,7 +177,7 @@ def _text_chunks(path: Path, *, gz: bool, encoding: str | None) -> Iterator[str]
             line = lines_before + chunk[: exc.start].count(b"\n") + 1
             bad = chunk[exc.start : exc.start + 1].hex()
             raise FileFailed(
-                f"invalid encoding at line {line} (byte 0x{bad} is not {codec.upper()}); re-export the file "
+                f"invalid encoding at line {line} (byte 0x{bad} is not {_codec_name(codec)}); re-export the file "
                 "as UTF-8, or declare its encoding in the mapping file (encoding: cp1252)"
             ) from exc
         lines_before += text.count("\n")
@@ -179,6 +189,10 @@ def _text_chunks(path: Path, *, gz: bool, encoding: str | None) -> Iterator[str]
         raise FileFailed(f"invalid encoding at line {lines_before + 1}: the file ends mid-character") from exc
     if tail:
         yield tail
+
+
+def _codec_name(codec: str) -> str:
+    return "UTF-8" if codec == "utf-8-sig" else codec.upper()
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -205,9 +219,11 @@ class _RecordSplitter:
         self._partial = ""
         self._next_line_no = 1
         self._eof = False
+        self._block: tuple[int, list[str]] | None = None
+        self.fast_path = False  # set by the reader once the header is read
 
     def _fill(self) -> bool:
-        while not self._lines:
+        while not self._lines and self._block is None:
             if self._eof:
                 return False
             chunk = next(self._chunks, None)
@@ -217,12 +233,19 @@ class _RecordSplitter:
                     self._push(self._partial)
                     self._partial = ""
                 continue
-            parts = (self._partial + chunk).split("\n")
-            self._partial = parts.pop()
-            if len(self._partial) > MAX_LINE_CHARS * 4:  # a giant line: hand it over in one piece later
-                pass
-            for part in parts:
-                self._push(part)
+            text = self._partial + chunk
+            cut = text.rfind("\n")
+            if cut < 0:
+                self._partial = text
+                continue
+            complete, self._partial = text[:cut], text[cut + 1 :]
+            if self.fast_path and '"' not in complete:
+                parts = complete.split("\n")
+                self._block = (self._next_line_no, parts)
+                self._next_line_no += len(parts)
+            else:
+                for part in complete.split("\n"):
+                    self._push(part)
         return True
 
     def _push(self, text: str) -> None:
@@ -239,9 +262,17 @@ class _RecordSplitter:
                 return text
         return None
 
-    def records(self) -> Iterator[tuple[int, str, str | None]]:
-        """Yield (line, record_text, error_rule) triples; error_rule is set for unsplittable records."""
+    def items(self) -> Iterator[tuple[int, str | list[str], str | None]]:
+        """Yield records as (line, text, error_rule), or runs of quote-free lines as (first_line, lines, None).
+
+        ``error_rule`` is set for records that cannot be split (``line_too_long``, ``unbalanced_quote``).
+        """
         while self._fill():
+            if self._block is not None and not self._lines:
+                first, lines = self._block
+                self._block = None
+                yield first, lines, None
+                continue
             line_no, text = self._lines.popleft()
             if not text.strip():
                 continue
@@ -294,68 +325,87 @@ def _csv_batches(
     splitter: _RecordSplitter, header: list[str], delimiter: str, batch_rows: int
 ) -> Iterator[RawBatch]:
     ncols = len(header)
-    plain_lines: list[str] = []
-    plain_nos: list[int] = []
+    frames: list[pl.DataFrame] = []
     quoted_rows: list[list[str]] = []
     quoted_nos: list[int] = []
     rejects: list[StructuralReject] = []
+    pending = 0
 
     def flush() -> RawBatch:
-        parts = []
-        if plain_lines:
-            frame = pl.read_csv(
-                io.StringIO("\n".join(plain_lines)),
-                has_header=False,
-                new_columns=header,
-                separator=delimiter,
-                quote_char=None,
-                infer_schema=False,
-            )
-            parts.append(frame.with_columns(pl.Series(LINE_COLUMN, plain_nos, dtype=pl.Int64)))
+        parts = list(frames)
         if quoted_rows:
             cols = list(zip(*quoted_rows, strict=True))
             frame = pl.DataFrame(
                 {name: pl.Series(name, col, dtype=pl.Utf8) for name, col in zip(header, cols, strict=True)}
             )
             parts.append(frame.with_columns(pl.Series(LINE_COLUMN, quoted_nos, dtype=pl.Int64)))
-        frame = (
-            pl.concat(parts).sort(LINE_COLUMN)
-            if parts
-            else pl.DataFrame(
-                {**{h: pl.Series(h, [], dtype=pl.Utf8) for h in header}, LINE_COLUMN: pl.Series([], dtype=pl.Int64)}
-            )
-        )
+        if parts:
+            frame = pl.concat(parts, rechunk=True)
+            if quoted_rows:
+                frame = frame.sort(LINE_COLUMN)
+        else:
+            frame = pl.DataFrame(schema={**dict.fromkeys(header, pl.Utf8), LINE_COLUMN: pl.Int64})
         batch = RawBatch(frame, list(rejects))
-        plain_lines.clear()
-        plain_nos.clear()
+        frames.clear()
         quoted_rows.clear()
         quoted_nos.clear()
         rejects.clear()
         return batch
 
-    pending = 0
-    for line_no, record, error in splitter.records():
-        pending += 1
-        if error is not None:
-            rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
-        elif '"' not in record:
-            n = record.count(delimiter) + 1
-            if n == ncols:
-                plain_lines.append(record)
-                plain_nos.append(line_no)
-            else:
-                rejects.append(_count_reject(line_no, record.split(delimiter), header))
+    splitter.fast_path = True
+    for line_no, record, error in splitter.items():
+        if isinstance(record, list):  # a run of quote-free lines: split them column-wise in Polars
+            good, bad = _split_block(line_no, record, header, delimiter)
+            frames.append(good)
+            rejects.extend(bad)
+            pending += good.height + len(bad)
         else:
-            fields = _split_quoted(record, delimiter)
-            if len(fields) == ncols:
-                quoted_rows.append(fields)
-                quoted_nos.append(line_no)
+            pending += 1
+            if error is not None:
+                rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
             else:
-                rejects.append(_count_reject(line_no, fields, header))
+                fields = _split_quoted(record, delimiter)
+                if len(fields) == ncols:
+                    quoted_rows.append(fields)
+                    quoted_nos.append(line_no)
+                else:
+                    rejects.append(_count_reject(line_no, fields, header))
         if pending >= batch_rows:
             pending = 0
             yield flush()
     yield flush()
+
+
+def _split_block(
+    first_line: int, lines: list[str], header: list[str], delimiter: str
+) -> tuple[pl.DataFrame, list[StructuralReject]]:
+    """Split quote-free lines into columns, vectorised; wrong field counts and long lines are rejects."""
+    ncols = len(header)
+    raw = pl.DataFrame({"__text": lines}).with_columns(
+        pl.col("__text").str.strip_suffix("\r"),
+        pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64).alias(LINE_COLUMN),
+    )
+    raw = raw.filter(pl.col("__text").str.strip_chars() != "")
+    checked = raw.with_columns(
+        (pl.col("__text").str.count_matches(delimiter, literal=True) + 1).alias("__fields"),
+        (pl.col("__text").str.len_chars() > MAX_LINE_CHARS).alias("__long"),
+    )
+    ok = (pl.col("__fields") == ncols) & ~pl.col("__long")
+    good = (
+        checked.filter(ok)
+        .select(
+            pl.col("__text").str.split_exact(delimiter, ncols - 1).struct.rename_fields(header).alias("__s"),
+            pl.col(LINE_COLUMN),
+        )
+        .unnest("__s")
+    )
+    bad: list[StructuralReject] = []
+    for line_no, text, long in checked.filter(~ok).select(LINE_COLUMN, "__text", "__long").iter_rows():
+        if long:
+            bad.append(StructuralReject(line_no, "line_too_long", _RULE_MESSAGES["line_too_long"]))
+        else:
+            bad.append(_count_reject(line_no, text.split(delimiter), header))
+    return good, bad
 
 
 def _count_reject(line_no: int, fields: list[str], header: list[str]) -> StructuralReject:

@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import duckdb
 import polars as pl
 
 from warehouse.contract import (
@@ -31,6 +32,7 @@ from warehouse.contract import (
     Family,
 )
 from warehouse.readers import LINE_COLUMN
+from warehouse.sqlfiles import statement
 
 RECORD_KEY = "__record_key"
 VIOLATIONS = "__violations"
@@ -102,14 +104,23 @@ class ValidatedBatch:
 
 def patient_key(secret: bytes, mrn: str) -> str:
     """HMAC-SHA-256 of an MRN with the site secret, hex encoded (the only stored form of an MRN)."""
-    return hmac.new(secret, mrn.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, mrn.encode("utf-8"), hashlib.sha256).hex()
+
+
+def patient_keys(secret: bytes, mrns: pl.Series) -> pl.Series:
+    """:func:`patient_key` of a column of MRNs, vectorised in DuckDB (HMAC built from two SHA-256s)."""
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    key = key.ljust(64, b"\0")
+    pads = {"ipad": bytes(b ^ 0x36 for b in key), "opad": bytes(b ^ 0x5C for b in key)}
+    con = duckdb.connect()
+    try:
+        con.register("_mrns", mrns.alias("mrn").to_frame())
+        return con.sql(statement("validate.sql", "hmac_sha256"), params=pads).pl().to_series()
+    finally:
+        con.close()
 
 
 # ---------------------------------------------------------------- expression helpers
-
-
-def _err(cond: pl.Expr, column: str, rule: str) -> pl.Expr:
-    return pl.when(cond).then(pl.lit(f"{column}{SEP}{rule}"))
 
 
 def _date(s: pl.Expr) -> pl.Expr:
@@ -177,68 +188,70 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
     )
 
     parsed: dict[str, pl.Expr] = {}
-    errors: list[pl.Expr] = []
+    helpers: dict[str, pl.Expr] = {}
+    checks: list[tuple[pl.Expr, str, str]] = []  # (condition of a violation, column, rule)
+
+    def P(c: str) -> pl.Expr:  # noqa: N802 - the parsed value of a column, once computed
+        return pl.col(f"__p_{c}")
+
     for column in fam.columns:
         c = column.name
         s = pl.col(c)
         if column.required:
-            errors.append(_err(s.is_null(), c, "required_missing"))
-        errors.append(_err(s.str.contains(CONTROL_CHARS), c, "control_characters"))
+            checks.append((s.is_null(), c, "required_missing"))
+        checks.append((s.str.contains(CONTROL_CHARS), c, "control_characters"))
         if column.type == "date":
-            v = _date(s)
-            errors.append(_err(s.is_not_null() & v.is_null(), c, "invalid_date"))
+            parsed[c] = _date(s)
+            checks.append((s.is_not_null() & P(c).is_null(), c, "invalid_date"))
             if c != "birth_date":
-                errors.append(_err(v > pl.lit(ctx.load_date), c, "future_date"))
-            parsed[c] = v
+                checks.append((P(c) > pl.lit(ctx.load_date), c, "future_date"))
         elif column.type == "timestamp":
-            v = _timestamp(s)
-            errors.append(_err(s.is_not_null() & v.is_null(), c, "invalid_timestamp"))
-            errors.append(_err(v.dt.date() > pl.lit(ctx.load_date), c, "future_date"))
-            parsed[c] = v
+            parsed[c] = _timestamp(s)
+            checks.append((s.is_not_null() & P(c).is_null(), c, "invalid_timestamp"))
+            checks.append((P(c).dt.date() > pl.lit(ctx.load_date), c, "future_date"))
         elif column.type == "money":
-            text = _money_text(s)
+            helpers[f"__t_{c}"] = _money_text(s)
+            text = pl.col(f"__t_{c}")
             shape_ok = text.str.contains(r"^-?\d+(\.\d+)?$")
             decimals = text.str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
             int_digits = text.str.extract(r"^-?0*(\d*)", 1).str.len_chars()
-            errors.append(_err(s.is_not_null() & ~shape_ok, c, "money_format"))
-            errors.append(_err(shape_ok & (decimals > 2), c, "precision"))
-            errors.append(
-                _err(shape_ok & (text.str.starts_with("-") | (int_digits > MAX_MONEY_INT_DIGITS)), c, "out_of_range")
+            checks.append((s.is_not_null() & ~shape_ok, c, "money_format"))
+            checks.append((shape_ok & (decimals > 2), c, "precision"))
+            checks.append(
+                (shape_ok & (text.str.starts_with("-") | (int_digits > MAX_MONEY_INT_DIGITS)), c, "out_of_range")
             )
-            parsed[c] = pl.when(shape_ok & (decimals <= 2)).then(text).cast(pl.Decimal(18, 2), strict=False)
+            parsed[c] = text.cast(pl.Decimal(18, 2), strict=False)
         elif column.type == "int":
             shape_ok = s.str.contains(r"^-?\d{1,9}$")
-            v = pl.when(shape_ok).then(s).cast(pl.Int64, strict=False)
             lower = 1 if c == "seq" else 0
-            errors.append(_err(s.is_not_null() & ~shape_ok, c, "invalid_int"))
-            errors.append(_err(shape_ok & ((v < lower) | (v > 100_000)), c, "out_of_range"))
-            parsed[c] = v.cast(pl.Int32)
+            parsed[c] = pl.when(shape_ok).then(s).cast(pl.Int64, strict=False)
+            checks.append((s.is_not_null() & P(c).is_null(), c, "invalid_int"))
+            checks.append(((P(c) < lower) | (P(c) > 100_000), c, "out_of_range"))
         elif column.type == "enum":
             assert column.enum is not None
             mapping = _enum_map(ctx, c, column.enum)
-            v = s.str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.Utf8)
-            errors.append(_err(s.is_not_null() & v.is_null(), c, "unknown_value"))
-            parsed[c] = v
+            parsed[c] = s.str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+            checks.append((s.is_not_null() & P(c).is_null(), c, "unknown_value"))
         else:  # str and code: codes are handled below
             parsed[c] = s
 
     # -- codes and special columns
     if fam.name == "encounters":
         drg = pl.col("ms_drg")
-        errors.append(_err(drg.is_not_null() & ~drg.str.contains(DRG_SHAPE), "ms_drg", "malformed_code"))
+        checks.append((drg.is_not_null() & ~drg.str.contains(DRG_SHAPE), "ms_drg", "malformed_code"))
         parsed["ms_drg"] = pl.when(drg.str.contains(DRG_SHAPE)).then(drg.str.zfill(3))
         zip_digits = pl.col("zip_code").str.replace_all(r"[\s-]", "")
         zip_ok = zip_digits.str.contains(r"^(\d{4}|\d{5}|\d{8}|\d{9})$")
-        errors.append(_err(pl.col("zip_code").is_not_null() & ~zip_ok, "zip_code", "invalid_zip"))
+        checks.append((pl.col("zip_code").is_not_null() & ~zip_ok, "zip_code", "invalid_zip"))
         padded = pl.when(zip_digits.str.len_chars().is_in([4, 8])).then("0" + zip_digits).otherwise(zip_digits)
         parsed["zip3"] = pl.when(zip_ok).then(padded.str.slice(0, 3))
         dispo = pl.col("discharge_disposition")
         parsed["discharge_disposition"] = (
             pl.when(dispo.str.contains(r"^\d{1,2}$")).then(dispo.str.zfill(2)).otherwise(dispo)
         )
-        errors.append(
-            _err(
-                dispo.is_not_null() & ~dispo.str.zfill(2).is_in(list(ctx.reference.discharge_status)),
+        checks.append(
+            (
+                dispo.is_not_null() & ~P("discharge_disposition").is_in(sorted(ctx.reference.discharge_status)),
                 "discharge_disposition",
                 "unknown_value",
             )
@@ -248,72 +261,74 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
             pl.col("race").str.to_lowercase().replace_strict(race_map, default="Unknown", return_dtype=pl.Utf8)
         )
         parsed["ethnicity"] = (
-            pl.col("ethnicity").str.to_lowercase().replace_strict(ETHNICITY_MAP, default="Unknown", return_dtype=pl.Utf8)
+            pl.col("ethnicity")
+            .str.to_lowercase()
+            .replace_strict(ETHNICITY_MAP, default="Unknown", return_dtype=pl.Utf8)
         )
     elif fam.name == "diagnoses":
-        code = pl.col("code").str.replace_all(r"\.", "").str.to_uppercase()
-        errors.append(_err(pl.col("code").is_not_null() & ~code.str.contains(ICD10CM_SHAPE), "code", "malformed_code"))
-        parsed["code"] = code
+        parsed["code"] = pl.col("code").str.replace_all(".", "", literal=True).str.to_uppercase()
+        checks.append(
+            (pl.col("code").is_not_null() & ~P("code").str.contains(ICD10CM_SHAPE), "code", "malformed_code")
+        )
     elif fam.name == "procedures":
-        code = pl.col("code").str.replace_all(r"\.", "").str.to_uppercase()
-        system = parsed["code_system"]
+        parsed["code"] = pl.col("code").str.replace_all(".", "", literal=True).str.to_uppercase()
+        system = P("code_system")
         shape_ok = pl.lit(False)
         for name, regex in PROCEDURE_SHAPES.items():
-            shape_ok = shape_ok | ((system == name) & code.str.contains(regex))
-        errors.append(
-            _err(pl.col("code").is_not_null() & system.is_not_null() & ~shape_ok, "code", "malformed_code")
-        )
-        parsed["code"] = code
+            shape_ok = shape_ok | ((system == name) & P("code").str.contains(regex))
+        checks.append((pl.col("code").is_not_null() & system.is_not_null() & ~shape_ok, "code", "malformed_code"))
     elif fam.name == "claims":
         carc = pl.col("carc_code").str.to_uppercase()
-        errors.append(_err(carc.is_not_null() & ~carc.str.contains(CARC_SHAPE), "carc_code", "malformed_code"))
+        checks.append((carc.is_not_null() & ~carc.str.contains(CARC_SHAPE), "carc_code", "malformed_code"))
         parsed["carc_group"] = carc.str.extract(CARC_SHAPE, 1)
         parsed["carc_code"] = carc.str.extract(CARC_SHAPE, 2)
     elif fam.name == "coding_audits":
         for c in ("original_drg", "audited_drg"):
             drg = pl.col(c)
-            errors.append(_err(drg.is_not_null() & ~drg.str.contains(DRG_SHAPE), c, "malformed_code"))
+            checks.append((drg.is_not_null() & ~drg.str.contains(DRG_SHAPE), c, "malformed_code"))
             parsed[c] = pl.when(drg.str.contains(DRG_SHAPE)).then(drg.str.zfill(3))
 
-    frame = frame.with_columns([e.alias(f"__p_{c}") for c, e in parsed.items()])
-    p = {c: pl.col(f"__p_{c}") for c in parsed}
+    lazy = frame.lazy()
+    if helpers:
+        lazy = lazy.with_columns([e.alias(n) for n, e in helpers.items()])
+    lazy = lazy.with_columns([e.alias(f"__p_{c}") for c, e in parsed.items()])
 
     # -- rules across columns
     if fam.name == "encounters":
-        errors.append(_err(p["discharge_date"] < p["admit_date"], "discharge_date", "date_order"))
-        admit, birth = p["admit_date"], p["birth_date"]
+        checks.append((P("discharge_date") < P("admit_date"), "discharge_date", "date_order"))
+        admit, birth = P("admit_date"), P("birth_date")
         age = (admit.dt.year() - birth.dt.year()) - (
-            (admit.dt.month() * 100 + admit.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
+            (admit.dt.month().cast(pl.Int32) * 100 + admit.dt.day())
+            < (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day())
         ).cast(pl.Int32)
-        frame = frame.with_columns(age.alias("__age"))
-        errors.append(
-            _err((pl.col("__age") < 0) | (pl.col("__age") > MAX_AGE_YEARS), "birth_date", "age_out_of_range")
-        )
+        lazy = lazy.with_columns(age.alias("__age"))
+        checks.append(((pl.col("__age") < 0) | (pl.col("__age") > MAX_AGE_YEARS), "birth_date", "age_out_of_range"))
     elif fam.name == "claims":
-        status = p["status"]
-        errors.append(
-            _err(status.is_in(["denied", "partial"]) & p["denial_date"].is_null(), "denial_date", "required_missing")
+        checks.append(
+            (P("status").is_in(["denied", "partial"]) & P("denial_date").is_null(), "denial_date", "required_missing")
         )
-        errors.append(_err(p["denial_date"] < p["submitted_date"], "denial_date", "date_order"))
+        checks.append((P("denial_date") < P("submitted_date"), "denial_date", "date_order"))
     elif fam.name == "coding_activity":
-        errors.append(_err(p["completed_at"] < p["started_at"], "completed_at", "date_order"))
+        checks.append((P("completed_at") < P("started_at"), "completed_at", "date_order"))
     elif fam.name == "coding_audits":
-        errors.append(_err(p["codes_changed"] > p["codes_reviewed"], "codes_changed", "count_order"))
+        checks.append((P("codes_changed") > P("codes_reviewed"), "codes_changed", "count_order"))
 
-    frame = frame.with_columns(pl.concat_list(errors).list.drop_nulls().alias(VIOLATIONS))
-    bad = pl.col(VIOLATIONS).list.len() > 0
+    # Cheap test first (one boolean per row); the list of violations only for the few bad rows.
+    frame = lazy.with_columns(
+        pl.any_horizontal([cond.fill_null(False) for cond, _, _ in checks]).alias("__bad")
+    ).collect()
+    bad = pl.col("__bad")
+    violations = pl.concat_list(
+        [pl.when(cond.fill_null(False)).then(pl.lit(f"{c}{SEP}{rule}")) for cond, c, rule in checks]
+    ).list.drop_nulls()
 
     # -- protected forms of PHI (accepted rows and reject store alike)
-    hashed: dict[str, str] = {}
     if fam.name == "encounters":
-        mrns = frame.get_column("patient_id").drop_nulls().unique().to_list()
-        hashed = {m: patient_key(ctx.secret, m) for m in mrns}
-        frame = frame.with_columns(
-            pl.col("patient_id").replace_strict(hashed, default=None, return_dtype=pl.Utf8).alias("__patient_key")
-        )
+        frame = frame.with_columns(patient_keys(ctx.secret, frame.get_column("patient_id")).alias("__patient_key"))
 
     good = frame.filter(~bad)
-    rejected = frame.filter(bad)
+    rejected = frame.filter(bad).with_columns(violations.alias(VIOLATIONS))
+    p = {c: pl.col(f"__p_{c}") for c in parsed}
     accepted = _stored_columns(good, fam, p)
     return ValidatedBatch(
         accepted=accepted,

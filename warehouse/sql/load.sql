@@ -20,10 +20,16 @@ insert into rejects by name
 select $load_id as load_id, $family as family, $file_name as file_name, * from _batch_rejects;
 
 -- name: conflicting_keys
--- Natural keys that appear in the stage with different values.
+-- Natural keys that appear in the stage more than once with different values.
 create or replace temp table _conflicts as
+with repeated as (
+    select __record_key from _stage group by __record_key having count(*) > 1
+)
 select __record_key as record_key
-from (select distinct * exclude (__line) from _stage)
+from (
+    select distinct * exclude (__line) from _stage
+    where __record_key in (select __record_key from repeated)
+)
 group by __record_key
 having count(*) > 1;
 
