@@ -335,7 +335,10 @@ def _load_one_file(
             con.execute("commit")
             return res
         except BaseException as exc:
-            con.execute("rollback")
+            try:
+                con.execute("rollback")
+            except duckdb.Error:  # the failed statement was the commit: nothing is left to roll back
+                pass
             _reset_counts(res)
             if isinstance(exc, FileFailed | HimError):
                 res.message = str(exc)
@@ -344,6 +347,11 @@ def _load_one_file(
                     f"disk full while loading {path.name}; nothing was published and the served data is "
                     "unchanged. Free space, then run the load again."
                 ) from exc
+            elif isinstance(exc, MemoryError | duckdb.OutOfMemoryException):
+                res.message = (
+                    f"out of memory while loading {path.name}; the file was rolled back. Free memory or "
+                    "raise the process's memory limit, or split the file, then load it again"
+                )
             elif isinstance(exc, Exception):
                 # Never echo the exception text: it may carry row values (PHI).
                 log.debug("loading %s failed", path.name, exc_info=bool(os.environ.get("HIM_DEBUG")))
