@@ -1,0 +1,196 @@
+-- Volume and demographics (him-primer.md, "Volume and demographics").
+-- An encounter belongs to a period by its discharge_date. LOS = discharge_date - admit_date, a
+-- same-day stay counts as 1 day. Counts are null (never 0) when no encounter is in the period.
+
+-- name: demographics.volume
+-- Discharges, inpatient discharges and ALOS of the period. Grain: one row for the whole period.
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   discharges            BIGINT   -- encounters discharged in the period (null when none)
+--   inpatient_discharges  BIGINT   -- of which patient_type = inpatient
+--   inpatient_los_days    BIGINT   -- days: Σ LOS of inpatient discharges (numerator of ALOS)
+--   alos_days             DOUBLE   -- days: inpatient_los_days ÷ inpatient_discharges
+with discharged as (
+    select
+        e.patient_type,
+        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days
+    from encounters as e
+    where e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(nullif(count(*), 0) as bigint) as discharges,
+        cast(case when count(*) > 0 then count(*) filter (where patient_type = 'inpatient') end as bigint)
+            as inpatient_discharges,
+        cast(sum(los_days) filter (where patient_type = 'inpatient') as bigint) as inpatient_los_days,
+        cast(
+            cast(sum(los_days) filter (where patient_type = 'inpatient') as double)
+            / nullif(count(*) filter (where patient_type = 'inpatient'), 0)
+            as double
+        ) as alos_days
+    from discharged
+)
+select * from final
+
+-- name: demographics.volume_trend
+-- Discharges, inpatient discharges and ALOS per period of the chosen grain.
+-- Grain: one row per period that has discharges (periods without any are absent, not zero).
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   grain            VARCHAR     -- day | week | month | quarter | year
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   period                DATE     -- first day of the period
+--   discharges            BIGINT   -- encounters discharged in the period
+--   inpatient_discharges  BIGINT   -- of which inpatient
+--   inpatient_los_days    BIGINT   -- days: Σ LOS of inpatient discharges
+--   alos_days             DOUBLE   -- days: inpatient_los_days ÷ inpatient_discharges
+with discharged as (
+    select
+        cast(date_trunc($grain, e.discharge_date) as date) as period,
+        e.patient_type,
+        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days
+    from encounters as e
+    where e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(count(*) as bigint) as discharges,
+        cast(count(*) filter (where patient_type = 'inpatient') as bigint) as inpatient_discharges,
+        cast(sum(los_days) filter (where patient_type = 'inpatient') as bigint) as inpatient_los_days,
+        cast(
+            cast(sum(los_days) filter (where patient_type = 'inpatient') as double)
+            / nullif(count(*) filter (where patient_type = 'inpatient'), 0)
+            as double
+        ) as alos_days
+    from discharged
+    group by period
+)
+select * from final
+order by period
+
+-- name: demographics.in_house_census
+-- In-house census at the as-of date: admit_date <= D and (no discharge_date or discharge_date > D).
+-- Grain: one row per patient type with patients in house (none in house = no rows).
+-- params:
+--   as_of            DATE
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   patient_type     VARCHAR   -- inpatient | outpatient | emergency | observation
+--   in_house_count   BIGINT    -- encounters in house at the end of the as-of date
+with in_house as (
+    select e.patient_type
+    from encounters as e
+    where e.admit_date <= $as_of
+      and (e.discharge_date is null or e.discharge_date > $as_of)
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(patient_type as varchar) as patient_type,
+        cast(count(*) as bigint) as in_house_count
+    from in_house
+    group by patient_type
+)
+select * from final
+order by patient_type
+
+-- name: demographics.mix
+-- Demographic mix of the period's discharges: counts and shares by age band (at admission), sex,
+-- race, ethnicity, financial class and 3-digit ZIP (Safe Harbor restricted ZIP3s shown as 000;
+-- missing values as Unknown). Grain: one row per (dimension, value) with discharges.
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   dimension         VARCHAR   -- age_band | sex | race | ethnicity | financial_class | zip3
+--   value             VARCHAR   -- the category (age bands 0-17 … 90+ sort as text)
+--   discharges        BIGINT    -- discharges in the category
+--   total_discharges  BIGINT    -- discharges in the period (denominator of share)
+--   share             DOUBLE    -- fraction: discharges ÷ total_discharges
+with discharged as (
+    select
+        coalesce(b.age_band, 'Unknown') as age_band,
+        coalesce(e.sex, 'Unknown') as sex,
+        coalesce(e.race, 'Unknown') as race,
+        coalesce(e.ethnicity, 'Unknown') as ethnicity,
+        e.financial_class,
+        case
+            when e.zip3 is null then 'Unknown'
+            when e.zip3 in (select r.zip3 from ref_restricted_zip3 as r) then '000'
+            else e.zip3
+        end as zip3
+    from encounters as e
+    left join ref_age_band as b on e.age_years between b.min_age and b.max_age
+    where e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+long as (
+    select 'age_band' as dimension, age_band as value from discharged
+    union all
+    select 'sex', sex from discharged
+    union all
+    select 'race', race from discharged
+    union all
+    select 'ethnicity', ethnicity from discharged
+    union all
+    select 'financial_class', financial_class from discharged
+    union all
+    select 'zip3', zip3 from discharged
+),
+total as (
+    select count(*) as total_discharges from discharged
+),
+final as (
+    select
+        cast(l.dimension as varchar) as dimension,
+        cast(l.value as varchar) as value,
+        cast(count(*) as bigint) as discharges,
+        cast(t.total_discharges as bigint) as total_discharges,
+        cast(cast(count(*) as double) / t.total_discharges as double) as share
+    from long as l
+    cross join total as t
+    group by l.dimension, l.value, t.total_discharges
+)
+select * from final
+order by dimension, value

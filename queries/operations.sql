@@ -1,0 +1,465 @@
+-- HIM operations (him-primer.md, "HIM operations"): snapshots at an as-of date D computed from the
+-- dates in the extract. Uncoded at D: discharge_date <= D and (coded_date empty or > D). Unbilled at D:
+-- discharge_date <= D and (final_billed_date empty or > D). DNFB at D: unbilled at D and discharged
+-- more than bill_hold_days before D (D − discharge_date > bill_hold_days). Aging buckets by
+-- D − discharge_date: 0-3, 4-7, 8-14, 15-30, 31+ days. Counts are null (not 0) when no encounter
+-- matching the filters was discharged by D; a 0 then means a real empty backlog.
+-- The trend queries use DuckDB's generate_series for the calendar (Spark: explode(sequence(...))).
+
+-- name: operations.coding_backlog
+-- Coding backlog at D: discharged encounters uncoded at D. Grain: one row.
+-- params:
+--   as_of            DATE        -- the snapshot date D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   discharged_count     BIGINT          -- encounters discharged on or before D (the population)
+--   backlog_count        BIGINT          -- of which uncoded at D
+--   backlog_charges      DECIMAL(18,2)   -- dollars: Σ total_charges of the backlog
+--   oldest_backlog_days  INTEGER         -- days: largest D − discharge_date in the backlog
+with discharged as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.financial_class,
+        e.primary_payer,
+        e.service_line,
+        e.discharge_date,
+        e.coded_date,
+        e.total_charges,
+        date_diff('day', e.discharge_date, $as_of) as age_days,
+        e.coded_date is null or e.coded_date > $as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
+    from encounters as e
+    where e.discharge_date <= $as_of
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(nullif(count(*), 0) as bigint) as discharged_count,
+        cast(case when count(*) > 0 then count(*) filter (where uncoded) end as bigint) as backlog_count,
+        cast(case when count(*) > 0 then coalesce(sum(total_charges) filter (where uncoded), 0) end
+            as decimal(18, 2)) as backlog_charges,
+        cast(max(age_days) filter (where uncoded) as integer) as oldest_backlog_days
+    from discharged
+)
+select * from final
+
+-- name: operations.coding_backlog_aging
+-- Coding backlog at D by aging bucket. Grain: one row per bucket that holds encounters.
+-- params:
+--   as_of            DATE        -- the snapshot date D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   aging_bucket     VARCHAR         -- 0-3 | 4-7 | 8-14 | 15-30 | 31+ (days since discharge at D)
+--   bucket_order     INTEGER         -- 1..5 for sorting
+--   backlog_count    BIGINT          -- encounters uncoded at D in the bucket
+--   backlog_charges  DECIMAL(18,2)   -- dollars: Σ total_charges
+with discharged as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.financial_class,
+        e.primary_payer,
+        e.service_line,
+        e.discharge_date,
+        e.coded_date,
+        e.total_charges,
+        date_diff('day', e.discharge_date, $as_of) as age_days,
+        e.coded_date is null or e.coded_date > $as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
+    from encounters as e
+    where e.discharge_date <= $as_of
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(case
+            when age_days <= 3 then '0-3'
+            when age_days <= 7 then '4-7'
+            when age_days <= 14 then '8-14'
+            when age_days <= 30 then '15-30'
+            else '31+'
+        end as varchar) as aging_bucket,
+        cast(case
+            when age_days <= 3 then 1
+            when age_days <= 7 then 2
+            when age_days <= 14 then 3
+            when age_days <= 30 then 4
+            else 5
+        end as integer) as bucket_order,
+        cast(count(*) as bigint) as backlog_count,
+        cast(sum(total_charges) as decimal(18, 2)) as backlog_charges
+    from discharged
+    where uncoded
+    group by 1, 2
+)
+select * from final
+order by bucket_order
+
+-- name: operations.dnfb
+-- Discharged not final billed at D: count and Σ total_charges, and DNFB days = DNFB charges ÷ average
+-- daily gross charges (Σ total_charges of encounters discharged in the 90 days D−89 … D, ÷ 90).
+-- Grain: one row.
+-- params:
+--   as_of            DATE        -- the snapshot date D
+--   bill_hold_days   INTEGER     -- DNFB counts encounters discharged more than this many days before D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   discharged_count          BIGINT          -- encounters discharged on or before D (the population)
+--   dnfb_count                BIGINT          -- encounters in DNFB at D
+--   dnfb_amount               DECIMAL(18,2)   -- dollars: Σ total_charges of the DNFB (numerator)
+--   gross_charges_90d_amount  DECIMAL(18,2)   -- dollars: Σ total_charges discharged D−89 … D
+--   avg_daily_charges_amount  DOUBLE          -- dollars per day: gross_charges_90d_amount ÷ 90 (denominator)
+--   dnfb_days                 DOUBLE          -- days: dnfb_amount ÷ avg_daily_charges_amount
+with discharged as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.financial_class,
+        e.primary_payer,
+        e.service_line,
+        e.discharge_date,
+        e.coded_date,
+        e.total_charges,
+        date_diff('day', e.discharge_date, $as_of) as age_days,
+        e.coded_date is null or e.coded_date > $as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
+    from encounters as e
+    where e.discharge_date <= $as_of
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+state as (
+    select
+        d.*,
+        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
+    from discharged as d
+),
+final as (
+    select
+        cast(nullif(count(*), 0) as bigint) as discharged_count,
+        cast(case when count(*) > 0 then count(*) filter (where in_dnfb) end as bigint) as dnfb_count,
+        cast(case when count(*) > 0 then coalesce(sum(total_charges) filter (where in_dnfb), 0) end
+            as decimal(18, 2)) as dnfb_amount,
+        cast(case when count(*) > 0 then coalesce(sum(total_charges) filter (where age_days < 90), 0) end
+            as decimal(18, 2)) as gross_charges_90d_amount,
+        cast(cast(sum(total_charges) filter (where age_days < 90) as double) / 90 as double)
+            as avg_daily_charges_amount,
+        cast(
+            cast(coalesce(sum(total_charges) filter (where in_dnfb), 0) as double)
+            / nullif(cast(sum(total_charges) filter (where age_days < 90) as double) / 90, 0)
+            as double
+        ) as dnfb_days
+    from state
+)
+select * from final
+
+-- name: operations.dnfb_split
+-- DNFB at D split into awaiting coding (uncoded at D) and coded, awaiting billing, each by aging
+-- bucket. Grain: one row per (dnfb_status, aging_bucket) that holds encounters.
+-- params:
+--   as_of            DATE        -- the snapshot date D
+--   bill_hold_days   INTEGER     -- DNFB counts encounters discharged more than this many days before D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   dnfb_status   VARCHAR         -- awaiting_coding | coded_awaiting_billing
+--   aging_bucket  VARCHAR         -- 0-3 | 4-7 | 8-14 | 15-30 | 31+ (days since discharge at D)
+--   bucket_order  INTEGER         -- 1..5 for sorting
+--   dnfb_count    BIGINT          -- encounters
+--   dnfb_amount   DECIMAL(18,2)   -- dollars: Σ total_charges
+with discharged as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.financial_class,
+        e.primary_payer,
+        e.service_line,
+        e.discharge_date,
+        e.coded_date,
+        e.total_charges,
+        date_diff('day', e.discharge_date, $as_of) as age_days,
+        e.coded_date is null or e.coded_date > $as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
+    from encounters as e
+    where e.discharge_date <= $as_of
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+state as (
+    select
+        d.*,
+        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
+    from discharged as d
+),
+final as (
+    select
+        cast(case when uncoded then 'awaiting_coding' else 'coded_awaiting_billing' end as varchar)
+            as dnfb_status,
+        cast(case
+            when age_days <= 3 then '0-3'
+            when age_days <= 7 then '4-7'
+            when age_days <= 14 then '8-14'
+            when age_days <= 30 then '15-30'
+            else '31+'
+        end as varchar) as aging_bucket,
+        cast(case
+            when age_days <= 3 then 1
+            when age_days <= 7 then 2
+            when age_days <= 14 then 3
+            when age_days <= 30 then 4
+            else 5
+        end as integer) as bucket_order,
+        cast(count(*) as bigint) as dnfb_count,
+        cast(sum(total_charges) as decimal(18, 2)) as dnfb_amount
+    from state
+    where in_dnfb
+    group by 1, 2, 3
+)
+select * from final
+order by dnfb_status, bucket_order
+
+-- name: operations.oldest_unbilled
+-- The oldest DNFB encounters at D (worklist), oldest first. Grain: one row per encounter, at most top_n.
+-- params:
+--   as_of            DATE        -- the snapshot date D
+--   bill_hold_days   INTEGER     -- DNFB counts encounters discharged more than this many days before D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+--   top_n            INTEGER = 100  -- rows returned
+-- returns:
+--   encounter_id          VARCHAR         -- encounter
+--   facility_id           VARCHAR         -- facility
+--   patient_type          VARCHAR         -- patient type
+--   financial_class       VARCHAR         -- financial class
+--   primary_payer         VARCHAR         -- primary payer
+--   service_line          VARCHAR         -- service line
+--   discharge_date        DATE            -- discharge date
+--   days_since_discharge  INTEGER         -- days: D − discharge_date
+--   dnfb_status           VARCHAR         -- awaiting_coding | coded_awaiting_billing
+--   coded_date            DATE            -- coded date when coded by D, else null
+--   total_charges         DECIMAL(18,2)   -- dollars
+with discharged as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.financial_class,
+        e.primary_payer,
+        e.service_line,
+        e.discharge_date,
+        e.coded_date,
+        e.total_charges,
+        date_diff('day', e.discharge_date, $as_of) as age_days,
+        e.coded_date is null or e.coded_date > $as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
+    from encounters as e
+    where e.discharge_date <= $as_of
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+state as (
+    select
+        d.*,
+        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
+    from discharged as d
+),
+final as (
+    select
+        cast(encounter_id as varchar) as encounter_id,
+        cast(facility_id as varchar) as facility_id,
+        cast(patient_type as varchar) as patient_type,
+        cast(financial_class as varchar) as financial_class,
+        cast(primary_payer as varchar) as primary_payer,
+        cast(service_line as varchar) as service_line,
+        cast(discharge_date as date) as discharge_date,
+        cast(age_days as integer) as days_since_discharge,
+        cast(case when uncoded then 'awaiting_coding' else 'coded_awaiting_billing' end as varchar)
+            as dnfb_status,
+        cast(case when uncoded then null else coded_date end as date) as coded_date,
+        cast(total_charges as decimal(18, 2)) as total_charges
+    from state
+    where in_dnfb
+)
+select * from final
+order by days_since_discharge desc, total_charges desc, encounter_id
+limit $top_n
+
+-- name: operations.backlog_trend
+-- Coding backlog at the last day of each period (inside the range). Grain: one row per period
+-- whose snapshot date has discharged encounters.
+-- params:
+--   date_from        DATE        -- first snapshot period
+--   date_to          DATE        -- last snapshot date
+--   grain            VARCHAR     -- day | week | month | quarter | year
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   period            DATE     -- first day of the period
+--   as_of             DATE     -- the snapshot date: the period's last day inside the range
+--   discharged_count  BIGINT   -- encounters discharged on or before as_of
+--   backlog_count     BIGINT   -- of which uncoded at as_of
+with bounds as (
+    -- snapshot days: the requested range, clamped to the data (first discharge .. today or last discharge)
+    select
+        greatest($date_from, min(discharge_date)) as first_day,
+        least($date_to, greatest(current_date, max(discharge_date))) as last_day
+    from encounters
+),
+days as (
+    select cast(t.day as date) as day
+    from bounds as b, generate_series(b.first_day, b.last_day, interval 1 day) as t(day)
+),
+snapshots as (
+    -- one as-of date per period: its last day inside the range
+    select cast(date_trunc($grain, day) as date) as period, max(day) as as_of
+    from days
+    group by cast(date_trunc($grain, day) as date)
+),
+discharged as (
+    select
+        s.period,
+        s.as_of,
+        e.total_charges,
+        date_diff('day', e.discharge_date, s.as_of) as age_days,
+        e.coded_date is null or e.coded_date > s.as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > s.as_of as unbilled
+    from snapshots as s
+    join encounters as e on e.discharge_date <= s.as_of
+    where true
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(as_of as date) as as_of,
+        cast(count(*) as bigint) as discharged_count,
+        cast(count(*) filter (where uncoded) as bigint) as backlog_count
+    from discharged
+    group by period, as_of
+)
+select * from final
+order by period
+
+-- name: operations.dnfb_trend
+-- DNFB count, amount and days at the last day of each period (inside the range).
+-- Grain: one row per period whose snapshot date has discharged encounters.
+-- params:
+--   date_from        DATE        -- first snapshot period
+--   date_to          DATE        -- last snapshot date
+--   grain            VARCHAR     -- day | week | month | quarter | year
+--   bill_hold_days   INTEGER     -- DNFB counts encounters discharged more than this many days before D
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   period                    DATE            -- first day of the period
+--   as_of                     DATE            -- the snapshot date
+--   dnfb_count                BIGINT          -- encounters in DNFB at as_of
+--   dnfb_amount               DECIMAL(18,2)   -- dollars: Σ total_charges of the DNFB
+--   gross_charges_90d_amount  DECIMAL(18,2)   -- dollars: Σ total_charges discharged in the 90 days to as_of
+--   dnfb_days                 DOUBLE          -- days: dnfb_amount ÷ (gross_charges_90d_amount ÷ 90)
+with bounds as (
+    -- snapshot days: the requested range, clamped to the data (first discharge .. today or last discharge)
+    select
+        greatest($date_from, min(discharge_date)) as first_day,
+        least($date_to, greatest(current_date, max(discharge_date))) as last_day
+    from encounters
+),
+days as (
+    select cast(t.day as date) as day
+    from bounds as b, generate_series(b.first_day, b.last_day, interval 1 day) as t(day)
+),
+snapshots as (
+    -- one as-of date per period: its last day inside the range
+    select cast(date_trunc($grain, day) as date) as period, max(day) as as_of
+    from days
+    group by cast(date_trunc($grain, day) as date)
+),
+discharged as (
+    select
+        s.period,
+        s.as_of,
+        e.total_charges,
+        date_diff('day', e.discharge_date, s.as_of) as age_days,
+        e.coded_date is null or e.coded_date > s.as_of as uncoded,
+        e.final_billed_date is null or e.final_billed_date > s.as_of as unbilled
+    from snapshots as s
+    join encounters as e on e.discharge_date <= s.as_of
+    where true
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+state as (
+    select d.*, d.unbilled and d.age_days > $bill_hold_days as in_dnfb
+    from discharged as d
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(as_of as date) as as_of,
+        cast(count(*) filter (where in_dnfb) as bigint) as dnfb_count,
+        cast(coalesce(sum(total_charges) filter (where in_dnfb), 0) as decimal(18, 2)) as dnfb_amount,
+        cast(coalesce(sum(total_charges) filter (where age_days < 90), 0) as decimal(18, 2))
+            as gross_charges_90d_amount,
+        cast(
+            cast(coalesce(sum(total_charges) filter (where in_dnfb), 0) as double)
+            / nullif(cast(sum(total_charges) filter (where age_days < 90) as double) / 90, 0)
+            as double
+        ) as dnfb_days
+    from state
+    group by period, as_of
+)
+select * from final
+order by period
