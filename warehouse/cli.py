@@ -35,7 +35,7 @@ def _root(
 
 def _register_commands() -> None:
     # Each module adds its commands to `app`; the order is the order of `him --help`.
-    from warehouse import cli_load, cli_query, cli_reference, cli_serve  # noqa: F401
+    from warehouse import cli_load, cli_query, cli_reference, cli_report, cli_serve, cli_users  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     _register_commands()
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, standalone_mode=False)
+        # With standalone_mode=False click returns a command's `typer.Exit(code)` instead of raising it.
+        code = app(args=args, standalone_mode=False)
     except HimError as exc:
         if "--debug" in args:
             raise
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             return int(exc.exit_code)
         typer.echo(f"error: unexpected {type(exc).__name__}; rerun with --debug for details", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # `python -m warehouse.cli`: use the importable module, not __main__
