@@ -1,0 +1,1 @@
+"""HIM analytics warehouse: the extract contract, the loader, generations and the `him` CLI."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from warehouse.cli import app
@@ -20,8 +22,8 @@ WarehouseOpt = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="table | csv | json")]
 
-_out = Console()
-_err = Console(stderr=True)
+_out = Console(width=None if sys.stdout.isatty() else 160)
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 @app.command("load")
@@ -42,17 +44,22 @@ def load_command(
 
     def show(res: FileResult) -> None:
         if res.failed:
-            _err.print(f"[red]FAILED[/red] {res.file_name}: {res.message}", highlight=False, soft_wrap=True)
+            # File names and messages are data, not markup: "claims_[final].csv" must print as it is.
+            _err.print(
+                f"[red]FAILED[/red] {escape(res.file_name)}: {escape(res.message or '')}",
+                highlight=False,
+                soft_wrap=True,
+            )
         else:
             _err.print(
-                f"{res.file_name} ({res.family}): read {res.rows_read:,}, accepted {res.accepted:,}, "
+                f"{escape(res.file_name)} ({res.family}): read {res.rows_read:,}, accepted {res.accepted:,}, "
                 f"rejected {res.rejected:,}, inserted {res.inserted:,}, updated {res.updated:,}, "
                 f"unchanged {res.unchanged:,}, flagged {res.flagged:,}",
                 highlight=False,
                 soft_wrap=True,
             )
             for w in res.warnings:
-                _err.print(f"  [yellow]warning[/yellow]: {w}", highlight=False, soft_wrap=True)
+                _err.print(f"  [yellow]warning[/yellow]: {escape(w)}", highlight=False, soft_wrap=True)
 
     _err.print(f"loading into {paths.pointer} …", highlight=False)
     report = run_load(paths, paths_in, mapping_file=mapping, on_file=show)
@@ -72,7 +79,7 @@ def load_command(
         table.add_column(col, justify="right" if col not in ("file", "family", "outcome") else "left")
     for r in report.results:
         table.add_row(
-            r.file_name,
+            escape(r.file_name),
             r.family or "?",
             *(
                 f"{getattr(r, k):,}"
@@ -84,7 +91,8 @@ def load_command(
     if report.exit_code:
         failed = sum(r.failed for r in report.results)
         _err.print(
-            f"[red]{failed} file(s) failed as a whole[/red]; the others loaded. See messages above.", soft_wrap=True
+            f"[red]{failed} file(s) failed as a whole[/red]; the others loaded. See messages above.",
+            soft_wrap=True,
         )
     raise typer.Exit(report.exit_code)
 

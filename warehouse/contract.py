@@ -221,7 +221,9 @@ REJECT_RULES: dict[str, str] = {
     "required_missing": "a required value is empty or a null token",
     "invalid_date": "not a real date in YYYY-MM-DD or MM/DD/YYYY",
     "invalid_timestamp": "not an ISO 8601 timestamp",
-    "date_order": "a date is before the date it must follow (discharge before admit, completed before started)",
+    "date_order": (
+        "a date is before the date it must follow (discharge before admit, completed before started)"
+    ),
     "future_date": "a date after the day of the load",
     "money_format": "not a money amount (1234.50, $1,234.50)",
     "precision": "a money amount with more than 2 decimal places",

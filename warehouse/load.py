@@ -101,7 +101,13 @@ def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
     for p in inputs:
         if p.is_dir():
             out.extend(
-                sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith(".") and c.name.lower().endswith(EXTRACT_SUFFIXES))
+                sorted(
+                    c
+                    for c in p.iterdir()
+                    if c.is_file()
+                    and not c.name.startswith(".")
+                    and c.name.lower().endswith(EXTRACT_SUFFIXES)
+                )
             )
         else:
             out.append(p)
@@ -259,7 +265,8 @@ def _record_interrupted(con: duckdb.DuckDBPyConnection, paths: WarehousePaths, r
                     outcome="interrupted",
                     message=(
                         f"load run {rec['run_id']} (pid {rec['pid']}) was interrupted before it published; "
-                        "nothing from it was served. Its files: " + ", ".join(map(str, rec.get("files") or []))  # type: ignore[call-overload]
+                        "nothing from it was served. Its files: "
+                        + ", ".join(map(str, rec.get("files") or []))  # type: ignore[call-overload]
                     ),
                 ),
                 load_id,
@@ -330,7 +337,8 @@ def _load_one_file(
         try:
             _load_file_body(con, path, FAMILIES[family], mapping, secret, ref, load_date, load_id, res)
             con.execute(
-                statement("load.sql", "insert_load_log"), _log_params(res, load_id, run_id, started, dt.datetime.now())
+                statement("load.sql", "insert_load_log"),
+                _log_params(res, load_id, run_id, started, dt.datetime.now()),
             )
             con.execute("commit")
             return res
@@ -362,7 +370,10 @@ def _load_one_file(
             else:
                 raise
     res.outcome = "failed"
-    con.execute(statement("load.sql", "insert_load_log"), _log_params(res, load_id, run_id, started, dt.datetime.now()))
+    con.execute(
+        statement("load.sql", "insert_load_log"),
+        _log_params(res, load_id, run_id, started, dt.datetime.now()),
+    )
     return res
 
 
@@ -397,6 +408,18 @@ def _load_file_body(
 ) -> None:
     opened = open_extract(path, encoding=mapping.encoding, batch_rows=_batch_rows())
     header_map = mapping.header_map(fam.name, opened.header)
+    if not header_map:  # e.g. an export without its header line: never echo that line (it is data)
+        raise FileFailed(
+            f"the header names no column of family {fam.name}: is the header row missing? "
+            "Export the file with its header row, or map the site's column names in a mapping file"
+        )
+    missing = [c for c in fam.required_columns if c not in header_map.values()]
+    if missing:
+        raise FileFailed(
+            f"required column {missing[0]!r} is missing for family {fam.name}"
+            + (f" (also {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + "; add it, or map the site's column name in a mapping file"
+        )
     seen: dict[str, str] = {}
     for source, target in header_map.items():
         if target in seen:
@@ -405,13 +428,6 @@ def _load_file_body(
     if len(set(opened.header)) != len(opened.header):
         dup = sorted({h for h in opened.header if opened.header.count(h) > 1})
         raise FileFailed(f"column {dup[0]!r} appears more than once in the header; keep one")
-    missing = [c for c in fam.required_columns if c not in seen]
-    if missing:
-        raise FileFailed(
-            f"required column {missing[0]!r} is missing for family {fam.name}"
-            + (f" (also {', '.join(missing[1:])})" if len(missing) > 1 else "")
-            + "; add it, or map the site's column name in a mapping file"
-        )
     extras = [h for h in opened.header if h not in header_map]
     if extras:
         res.warnings.append(f"columns not in the contract were ignored: {', '.join(extras)}")
@@ -426,7 +442,9 @@ def _load_file_body(
             [t for t in header_map.values()] + ["__line"]
         )
         vb = validate_batch(raw, ctx)
-        rejects = pl.concat([vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed")
+        rejects = pl.concat(
+            [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
+        )
         res.accepted += vb.accepted.height
         res.rejected += rejects.height
         _insert(con, "_batch", vb.accepted, "insert_stage")
@@ -436,7 +454,11 @@ def _load_file_body(
 
     # Conflicting duplicates of a natural key: every copy is rejected.
     con.execute(statement("load.sql", "conflicting_keys"))
-    dup_params = {**params, "key_column": ",".join(fam.key), "message": f"{'+'.join(fam.key)}: " + REJECT_RULES["duplicate_key"]}
+    dup_params = {
+        **params,
+        "key_column": ",".join(fam.key),
+        "message": f"{'+'.join(fam.key)}: " + REJECT_RULES["duplicate_key"],
+    }
     moved = _count(con, statement("load.sql", "count_conflicting"))
     if moved:
         con.execute(statement("load.sql", "reject_conflicting"), dup_params)
@@ -451,7 +473,8 @@ def _load_file_body(
         orphans = _count(con, statement("load.sql", "count_orphans"))
         if orphans:
             con.execute(
-                statement("load.sql", "reject_orphans"), {**params, "message": "encounter_id: " + REJECT_RULES["unknown_encounter"]}
+                statement("load.sql", "reject_orphans"),
+                {**params, "message": "encounter_id: " + REJECT_RULES["unknown_encounter"]},
             )
             con.execute(statement("load.sql", "delete_orphans"))
             res.accepted -= orphans
@@ -483,7 +506,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, stmt: str, params: dict[str, object] | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    frame: pl.DataFrame,
+    stmt: str,
+    params: dict[str, object] | None = None,
 ) -> None:
     if frame.is_empty():
         return
@@ -515,7 +542,9 @@ def _structural_rejects(
                     shown[col] = "(not stored)" if value else None
                 elif col == "zip_code":
                     digits = "".join(ch for ch in value if ch.isdigit())
-                    shown[col] = f"zip3:{digits.zfill(5)[:3]}" if len(digits) in (4, 5, 8, 9) else "(not stored)"
+                    shown[col] = (
+                        f"zip3:{digits.zfill(5)[:3]}" if len(digits) in (4, 5, 8, 9) else "(not stored)"
+                    )
                 else:
                     shown[col] = value
             values = json.dumps(shown)

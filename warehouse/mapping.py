@@ -97,7 +97,9 @@ def load_mapping(path: Path | None) -> Mapping:
         raise UsageProblem(f"mapping file {path} must hold a mapping with encoding/files/columns/values")
     unknown = set(data) - {"encoding", "files", "columns", "values"}
     if unknown:
-        raise UsageProblem(f"mapping file {path}: unknown sections {sorted(unknown)}; use encoding/files/columns/values")
+        raise UsageProblem(
+            f"mapping file {path}: unknown sections {sorted(unknown)}; use encoding/files/columns/values"
+        )
     files = {str(k): str(v) for k, v in (data.get("files") or {}).items()}
     for pattern, fam in files.items():
         if fam not in FAMILIES:
@@ -105,7 +107,12 @@ def load_mapping(path: Path | None) -> Mapping:
     columns: dict[str, dict[str, str]] = {}
     for fam, renames in (data.get("columns") or {}).items():
         if fam != "*" and fam not in FAMILIES:
-            raise UsageProblem(f"mapping file {path}: columns.{fam} is not a family (use one of {sorted(FAMILIES)} or *)")
+            raise UsageProblem(
+                f"mapping file {path}: columns.{fam} is not a family (use one of {sorted(FAMILIES)} or *)"
+            )
         columns[fam] = {normalise_header(str(k)): str(v).strip().lower() for k, v in (renames or {}).items()}
-    values = {str(col).lower(): {str(k): str(v) for k, v in (m or {}).items()} for col, m in (data.get("values") or {}).items()}
+    values = {
+        str(col).lower(): {str(k): str(v) for k, v in (m or {}).items()}
+        for col, m in (data.get("values") or {}).items()
+    }
     return Mapping(encoding=data.get("encoding"), files=files, columns=columns, values=values)

@@ -15,10 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import io
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,8 @@ import polars as pl
 LINE_COLUMN = "__line"
 CHUNK_BYTES = 1 << 20
 DEFAULT_BATCH_ROWS = 200_000
+#: A batch also ends once it holds this many characters of records, so wide rows keep memory bounded.
+BATCH_CHARS = 32 << 20
 #: A record longer than this (characters) is rejected ``line_too_long``.
 MAX_LINE_CHARS = 1 << 20
 #: A quoted field may span at most this many physical lines before it is judged never closed.
@@ -72,7 +73,7 @@ def normalise_header(name: str) -> str:
     return "_".join(name.lower().split())
 
 
-def _sniff_kind(path: Path) -> str:
+def _sniff_kind(path: Path, encoding: str | None = None) -> str:
     with path.open("rb") as fh:
         head = fh.read(8192)
     if not head:
@@ -86,12 +87,28 @@ def _sniff_kind(path: Path) -> str:
             "not a CSV: this is a ZIP archive or an Excel workbook; save it as CSV (UTF-8) or Parquet"
         )
     if head.startswith((b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0", b"GIF8", b"\xff\xd8\xff")):
-        raise FileFailed("not a CSV: binary content (an image, PDF or old Excel file); export the data as CSV")
+        raise FileFailed(
+            "not a CSV: binary content (an image, PDF or old Excel file); export the data as CSV"
+        )
     if path.suffix.lower() == ".parquet":
         raise FileFailed("not a Parquet file (no PAR1 magic); export it again or rename it to .csv")
-    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and _binary_share(head) > 0.05:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or encoding:
+        return "csv"  # a declared encoding (UTF-16 has NUL bytes) is checked when the text is decoded
+    if _binary_share(head) > 0.05:
+        if _looks_utf16(head):
+            raise FileFailed(
+                "UTF-16 text without a byte-order mark: re-export it as UTF-8, or declare its encoding in "
+                "the mapping file (encoding: utf-16-le)"
+            )
         raise FileFailed("not a CSV: binary content (NUL or control bytes); export the data as CSV (UTF-8)")
     return "csv"
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """NUL in (nearly) every other byte and almost nowhere else: ASCII text encoded as UTF-16."""
+    even, odd = head[0::2], head[1::2]
+    a, b = even.count(0) / max(len(even), 1), odd.count(0) / max(len(odd), 1)
+    return max(a, b) > 0.3 and min(a, b) < 0.02
 
 
 def _binary_share(head: bytes) -> float:
@@ -118,7 +135,7 @@ def open_extract(
     Raises:
         FileFailed: the file cannot be read at all.
     """
-    kind = _sniff_kind(path)
+    kind = _sniff_kind(path, encoding)
     if kind == "parquet":
         return _open_parquet(path, batch_rows)
     text_chunks = _text_chunks(path, gz=kind == "csv.gz", encoding=encoding)
@@ -177,8 +194,8 @@ def _text_chunks(path: Path, *, gz: bool, encoding: str | None) -> Iterator[str]
             line = lines_before + chunk[: exc.start].count(b"\n") + 1
             bad = chunk[exc.start : exc.start + 1].hex()
             raise FileFailed(
-                f"invalid encoding at line {line} (byte 0x{bad} is not {_codec_name(codec)}); re-export the file "
-                "as UTF-8, or declare its encoding in the mapping file (encoding: cp1252)"
+                f"invalid encoding at line {line} (byte 0x{bad} is not {_codec_name(codec)}); "
+                "re-export the file as UTF-8, or declare its encoding in the mapping file (encoding: cp1252)"
             ) from exc
         lines_before += text.count("\n")
         if text:
@@ -221,6 +238,8 @@ class _RecordSplitter:
         self._eof = False
         self._block: tuple[int, list[str]] | None = None
         self.fast_path = False  # set by the reader once the header is read
+        #: set by the reader: does a record joined over several lines split into the header's fields?
+        self.fits: Callable[[str], bool] | None = None
 
     def _fill(self) -> bool:
         while not self._lines and self._block is None:
@@ -235,8 +254,8 @@ class _RecordSplitter:
                 continue
             text = self._partial + chunk
             cut = text.rfind("\n")
-            if cut < 0:
-                self._partial = text
+            if cut < 0:  # inside a line; keep no more of a giant one than it takes to reject it
+                self._partial = text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS + 1]
                 continue
             complete, self._partial = text[:cut], text[cut + 1 :]
             if self.fast_path and '"' not in complete:
@@ -254,6 +273,16 @@ class _RecordSplitter:
         self._lines.append((self._next_line_no, text))
         self._next_line_no += 1
 
+    def _next_line(self) -> tuple[int, str] | None:
+        """The next physical line (opening a quote-free block line by line), or None at end of file."""
+        if not self._fill():
+            return None
+        if not self._lines and self._block is not None:
+            first, lines = self._block
+            self._block = None
+            self._lines.extend((first + i, t[:-1] if t.endswith("\r") else t) for i, t in enumerate(lines))
+        return self._lines.popleft()
+
     def next_header(self) -> str | None:
         """Return the first non-blank line (the header)."""
         while self._fill():
@@ -263,7 +292,7 @@ class _RecordSplitter:
         return None
 
     def items(self) -> Iterator[tuple[int, str | list[str], str | None]]:
-        """Yield records as (line, text, error_rule), or runs of quote-free lines as (first_line, lines, None).
+        """Yield records as (line, text, error_rule), or quote-free runs as (first_line, lines, None).
 
         ``error_rule`` is set for records that cannot be split (``line_too_long``, ``unbalanced_quote``).
         """
@@ -287,17 +316,18 @@ class _RecordSplitter:
             balanced = False
             size = len(text)
             while len(taken) < MAX_EMBEDDED_LINES and size <= MAX_LINE_CHARS:
-                if not self._fill():
+                nxt = self._next_line()
+                if nxt is None:
                     break
-                nxt = self._lines.popleft()
                 taken.append(nxt)
                 joined.append(nxt[1])
                 size += len(nxt[1]) + 1
                 if sum(part.count('"') for part in joined) % 2 == 0:
                     balanced = True
                     break
-            if balanced:
-                yield line_no, "\n".join(joined), None
+            record = "\n".join(joined)
+            if balanced and (self.fits is None or self.fits(record)):
+                yield line_no, record, None
             else:
                 self._lines.extendleft(reversed(taken))
                 yield line_no, "", "unbalanced_quote"
@@ -315,6 +345,14 @@ def _split_quoted(record: str, delimiter: str) -> list[str]:
     return next(csv.reader([record], delimiter=delimiter, strict=False))
 
 
+def _field_count(record: str, delimiter: str) -> int:
+    """Fields of a record spanning lines; -1 when a line break sits outside quotes (not one record)."""
+    try:
+        return len(_split_quoted(record, delimiter))
+    except csv.Error:
+        return -1
+
+
 _RULE_MESSAGES = {
     "line_too_long": f"the record is longer than the maximum line size ({MAX_LINE_CHARS} characters)",
     "unbalanced_quote": "a quoted field is never closed; the record was skipped and the lines after it read",
@@ -329,7 +367,7 @@ def _csv_batches(
     quoted_rows: list[list[str]] = []
     quoted_nos: list[int] = []
     rejects: list[StructuralReject] = []
-    pending = 0
+    pending = pending_chars = 0
 
     def flush() -> RawBatch:
         parts = list(frames)
@@ -353,14 +391,19 @@ def _csv_batches(
         return batch
 
     splitter.fast_path = True
+    # Two stray quotes a few lines apart balance each other: such a "record" does not split into the
+    # header's fields, and its first line is reported as the unbalanced quote instead.
+    splitter.fits = lambda record: _field_count(record, delimiter) == ncols
     for line_no, record, error in splitter.items():
         if isinstance(record, list):  # a run of quote-free lines: split them column-wise in Polars
             good, bad = _split_block(line_no, record, header, delimiter)
             frames.append(good)
             rejects.extend(bad)
             pending += good.height + len(bad)
+            pending_chars += sum(map(len, record))
         else:
             pending += 1
+            pending_chars += len(record)
             if error is not None:
                 rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
             else:
@@ -370,8 +413,8 @@ def _csv_batches(
                     quoted_nos.append(line_no)
                 else:
                     rejects.append(_count_reject(line_no, fields, header))
-        if pending >= batch_rows:
-            pending = 0
+        if pending >= batch_rows or pending_chars >= BATCH_CHARS:
+            pending = pending_chars = 0
             yield flush()
     yield flush()
 

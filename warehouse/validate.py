@@ -184,14 +184,17 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         ]
         + [pl.col(LINE_COLUMN)]
     ).with_columns(
-        [pl.when(pl.col(c).str.to_lowercase().is_in(nulls)).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
+        [
+            pl.when(pl.col(c).str.to_lowercase().is_in(nulls)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in cols
+        ]
     )
 
     parsed: dict[str, pl.Expr] = {}
     helpers: dict[str, pl.Expr] = {}
     checks: list[tuple[pl.Expr, str, str]] = []  # (condition of a violation, column, rule)
 
-    def P(c: str) -> pl.Expr:  # noqa: N802 - the parsed value of a column, once computed
+    def P(c: str) -> pl.Expr:  # the parsed value of a column, once computed
         return pl.col(f"__p_{c}")
 
     for column in fam.columns:
@@ -218,7 +221,11 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
             checks.append((s.is_not_null() & ~shape_ok, c, "money_format"))
             checks.append((shape_ok & (decimals > 2), c, "precision"))
             checks.append(
-                (shape_ok & (text.str.starts_with("-") | (int_digits > MAX_MONEY_INT_DIGITS)), c, "out_of_range")
+                (
+                    shape_ok & (text.str.starts_with("-") | (int_digits > MAX_MONEY_INT_DIGITS)),
+                    c,
+                    "out_of_range",
+                )
             )
             parsed[c] = text.cast(pl.Decimal(18, 2), strict=False)
         elif column.type == "int":
@@ -243,7 +250,9 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         zip_digits = pl.col("zip_code").str.replace_all(r"[\s-]", "")
         zip_ok = zip_digits.str.contains(r"^(\d{4}|\d{5}|\d{8}|\d{9})$")
         checks.append((pl.col("zip_code").is_not_null() & ~zip_ok, "zip_code", "invalid_zip"))
-        padded = pl.when(zip_digits.str.len_chars().is_in([4, 8])).then("0" + zip_digits).otherwise(zip_digits)
+        padded = (
+            pl.when(zip_digits.str.len_chars().is_in([4, 8])).then("0" + zip_digits).otherwise(zip_digits)
+        )
         parsed["zip3"] = pl.when(zip_ok).then(padded.str.slice(0, 3))
         dispo = pl.col("discharge_disposition")
         parsed["discharge_disposition"] = (
@@ -251,14 +260,17 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         )
         checks.append(
             (
-                dispo.is_not_null() & ~P("discharge_disposition").is_in(sorted(ctx.reference.discharge_status)),
+                dispo.is_not_null()
+                & ~P("discharge_disposition").is_in(sorted(ctx.reference.discharge_status)),
                 "discharge_disposition",
                 "unknown_value",
             )
         )
         race_map = {k.lower(): v for k, v in ctx.reference.race_map.items()}
         parsed["race"] = (
-            pl.col("race").str.to_lowercase().replace_strict(race_map, default="Unknown", return_dtype=pl.Utf8)
+            pl.col("race")
+            .str.to_lowercase()
+            .replace_strict(race_map, default="Unknown", return_dtype=pl.Utf8)
         )
         parsed["ethnicity"] = (
             pl.col("ethnicity")
@@ -276,7 +288,9 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         shape_ok = pl.lit(False)
         for name, regex in PROCEDURE_SHAPES.items():
             shape_ok = shape_ok | ((system == name) & P("code").str.contains(regex))
-        checks.append((pl.col("code").is_not_null() & system.is_not_null() & ~shape_ok, "code", "malformed_code"))
+        checks.append(
+            (pl.col("code").is_not_null() & system.is_not_null() & ~shape_ok, "code", "malformed_code")
+        )
     elif fam.name == "claims":
         carc = pl.col("carc_code").str.to_uppercase()
         checks.append((carc.is_not_null() & ~carc.str.contains(CARC_SHAPE), "carc_code", "malformed_code"))
@@ -302,10 +316,16 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
             < (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day())
         ).cast(pl.Int32)
         lazy = lazy.with_columns(age.alias("__age"))
-        checks.append(((pl.col("__age") < 0) | (pl.col("__age") > MAX_AGE_YEARS), "birth_date", "age_out_of_range"))
+        checks.append(
+            ((pl.col("__age") < 0) | (pl.col("__age") > MAX_AGE_YEARS), "birth_date", "age_out_of_range")
+        )
     elif fam.name == "claims":
         checks.append(
-            (P("status").is_in(["denied", "partial"]) & P("denial_date").is_null(), "denial_date", "required_missing")
+            (
+                P("status").is_in(["denied", "partial"]) & P("denial_date").is_null(),
+                "denial_date",
+                "required_missing",
+            )
         )
         checks.append((P("denial_date") < P("submitted_date"), "denial_date", "date_order"))
     elif fam.name == "coding_activity":
@@ -324,7 +344,9 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
 
     # -- protected forms of PHI (accepted rows and reject store alike)
     if fam.name == "encounters":
-        frame = frame.with_columns(patient_keys(ctx.secret, frame.get_column("patient_id")).alias("__patient_key"))
+        frame = frame.with_columns(
+            patient_keys(ctx.secret, frame.get_column("patient_id")).alias("__patient_key")
+        )
 
     good = frame.filter(~bad)
     rejected = frame.filter(bad).with_columns(violations.alias(VIOLATIONS))
@@ -396,7 +418,9 @@ def _reject_rows(rejected: pl.DataFrame, fam: Family) -> pl.DataFrame:
     for c in fam.column_names:
         if c == "patient_id":
             shown.append(
-                pl.when(pl.col("__patient_key").is_not_null()).then(pl.lit("hmac:") + pl.col("__patient_key")).alias(c)
+                pl.when(pl.col("__patient_key").is_not_null())
+                .then(pl.lit("hmac:") + pl.col("__patient_key"))
+                .alias(c)
             )
         elif c == "birth_date":
             shown.append(
@@ -477,9 +501,7 @@ def _flags(accepted: pl.DataFrame, fam: Family, ctx: ValidationContext) -> pl.Da
         day = pl.coalesce(pl.col("discharge_date"), pl.col("admit_date"))
         fy = day.dt.year() + (day.dt.month() >= 10).cast(pl.Int32)
         fys = accepted.select(fy.unique()).to_series().drop_nulls().to_list()
-        pairs = [
-            (y, d) for y in fys if (near := ref.nearest_fy(y)) is not None for d in ref.drg_by_fy[near]
-        ]
+        pairs = [(y, d) for y in fys if (near := ref.nearest_fy(y)) is not None for d in ref.drg_by_fy[near]]
         known = pl.DataFrame(pairs, schema={"__fy": pl.Int32, "ms_drg": pl.Utf8}, orient="row").with_columns(
             pl.lit(True).alias("__known")
         )
@@ -487,7 +509,13 @@ def _flags(accepted: pl.DataFrame, fam: Family, ctx: ValidationContext) -> pl.Da
             known, on=["__fy", "ms_drg"], how="left"
         )
         parts.append(
-            _flag(joined, pl.col("ms_drg").is_not_null() & pl.col("__known").is_null(), "drg_not_in_table", "ms_drg", pl.col("ms_drg"))
+            _flag(
+                joined,
+                pl.col("ms_drg").is_not_null() & pl.col("__known").is_null(),
+                "drg_not_in_table",
+                "ms_drg",
+                pl.col("ms_drg"),
+            )
         )
     elif fam.name == "diagnoses" and ref.icd10cm:
         parts.append(

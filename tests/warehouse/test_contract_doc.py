@@ -11,7 +11,8 @@ def test_every_family_and_column_is_documented():
     for fam in FAMILIES.values():
         assert f"### {fam.name}" in DOC
         for col in fam.columns:
-            assert f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} |" in DOC, (fam.name, col.name)
+            row = f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} |"
+            assert row in DOC, (fam.name, col.name)
 
 
 def test_every_rule_and_flag_is_documented():
