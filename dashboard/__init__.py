@@ -1,0 +1,1 @@
+"""The HIM analytics dashboard: a multi-page Dash app over the KPI query catalog."""

@@ -54,6 +54,27 @@ def _stdin_password() -> str:
     return password
 
 
+def announce_accounts(paths: WarehousePaths, *, demo: bool = False) -> None:
+    """For ``him serve`` / ``him up``: create the first admin (or the demo accounts) and print them once.
+
+    Args:
+        paths: the warehouse being served.
+        demo: create the documented demo accounts (``him up`` on demo data only).
+    """
+    store = users.open_store(paths)
+    if demo:
+        accounts = store.ensure_demo_accounts()
+        typer.echo("demo accounts (public passwords: demo data only):")
+        for name, roles, password in accounts:
+            typer.echo(f"  {name:<10} {','.join(roles):<12} password: {password}")
+        return
+    password = store.ensure_first_admin()
+    if password:
+        _record(paths, users.FIRST_ADMIN, {"change": "first_admin"})
+        typer.echo(f"no users yet: created '{users.FIRST_ADMIN}' with the one-time password {password}")
+        typer.echo("(shown once; it must be changed at first login; `him users add` adds others)")
+
+
 @users_app.command("add")
 def add_command(
     name: NameArg,

@@ -651,15 +651,19 @@ class UserStore:
         """
         out = []
         for name, roles, facilities, password in DEMO_ACCOUNTS:
-            if self.get(name) is None:
-                digest = self.hasher.hash(password)
-                now = _iso()
-                with self._db() as con:
-                    con.execute(
-                        "insert or ignore into users (name, roles, facilities, password_hash, must_change, "
-                        "disabled, created_at, updated_at) values (?, ?, ?, ?, 0, 0, ?, ?)",
-                        (name, ",".join(roles), ",".join(facilities), digest, now, now),
-                    )
+            existing = self.password_hash(name)
+            if existing is not None:
+                if self._verify(existing, password):  # a name taken by a real account is not listed
+                    out.append((name, roles, password))
+                continue
+            digest = self.hasher.hash(password)
+            now = _iso()
+            with self._db() as con:
+                con.execute(
+                    "insert or ignore into users (name, roles, facilities, password_hash, must_change, "
+                    "disabled, created_at, updated_at) values (?, ?, ?, ?, 0, 0, ?, ?)",
+                    (name, ",".join(roles), ",".join(facilities), digest, now, now),
+                )
             out.append((name, roles, password))
         return out
 

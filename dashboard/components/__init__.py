@@ -1,0 +1,1 @@
+"""Reusable pieces of the pages: KPI card, chart card, tables."""

@@ -1,0 +1,119 @@
+"""The dashboard's only door to the data: the query catalog, plus what the shell stores about it.
+
+Callbacks call :func:`run` (``catalog.run`` on the process's read-only reader) with the Filters that
+:func:`filters` reads from the shell's store. Nothing here computes a number: the shell's context
+(defaults, filter options, category colours) comes from ``queries/dashboard_extras.sql``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from dashboard import state, theme
+from warehouse import catalog
+from warehouse.db import WarehouseUnavailable
+from warehouse.errors import HimError
+from warehouse.filters import Filters
+
+#: Dimensions whose values the filter bar offers from the data (the others from the contract).
+OPTION_DIMENSIONS: tuple[str, ...] = ("facility", "payer", "service_line")
+
+
+def run(name: str, filters: Filters | Mapping[str, Any] | None = None) -> pl.DataFrame:
+    """Run a catalog query on the served warehouse."""
+    return catalog.run(name, filters)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the shell learns about the warehouse once per page load (never data rows).
+
+    Attributes:
+        defaults: the dates an unset filter means.
+        options: the values offered per filter dimension, most frequent first.
+        colors: a fixed colour per payer and facility (by overall volume, so the same on every page).
+        problem: why the warehouse cannot be read, when it cannot.
+    """
+
+    defaults: state.Defaults = field(default_factory=state.Defaults)
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    colors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the context for a dcc.Store."""
+        return {
+            "defaults": self.defaults.to_json(),
+            "options": {k: list(v) for k, v in self.options.items()},
+            "colors": {k: dict(v) for k, v in self.colors.items()},
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Context:
+        """Read what :meth:`to_json` wrote."""
+        data = data or {}
+        return cls(
+            defaults=state.Defaults.from_json(data.get("defaults")),
+            options={k: tuple(v) for k, v in (data.get("options") or {}).items()},
+            colors={k: dict(v) for k, v in (data.get("colors") or {}).items()},
+            problem=data.get("problem"),
+        )
+
+
+def context() -> Context:
+    """Read the defaults, filter options and category colours from the warehouse."""
+    try:
+        bounds = run("dashboard_extras.data_bounds").row(0, named=True)
+        options = run("dashboard_extras.filter_options")
+    except (WarehouseUnavailable, HimError) as exc:
+        return Context(problem=str(exc))
+    by_dim = {
+        dim: tuple(options.filter(pl.col("dimension") == dim)["value"].to_list()) for dim in OPTION_DIMENSIONS
+    }
+    defaults = state.Defaults(
+        date_from=bounds["first_discharge_date"],
+        date_to=bounds["data_through_date"],
+        month=bounds["default_month"],
+        as_of=bounds["data_through_date"],
+    )
+    colors = {dim: theme.assign_colors(by_dim[dim]) for dim in ("payer", "facility")}
+    return Context(defaults=defaults, options=by_dim, colors=colors)
+
+
+def view(store: Mapping[str, Any] | None) -> state.ViewState:
+    """Return the resolved view (unset dates filled with their defaults) the shell stored."""
+    return state.parse((store or {}).get("resolved"))
+
+
+def filters(store: Mapping[str, Any] | None) -> Filters:
+    """Return the resolved Filters the shell stored (what every page callback queries with)."""
+    return view(store).filters
+
+
+def run_each(name: str, filters: Filters, dimension: str, values: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+    """Run one query once per value of a list filter (a line per facility or payer).
+
+    Values already chosen in the filters narrow the list; at most 10 values are run.
+    """
+    chosen = getattr(filters, dimension) or values
+    return {v: run(name, replace(filters, **{dimension: (v,)})) for v in chosen[:10]}
+
+
+def stacked(frames: Mapping[str, pl.DataFrame], dimension: str) -> pl.DataFrame:
+    """Return per-value frames as one frame with the value in a first column (for CSV downloads)."""
+    parts = [f.select(pl.lit(v).alias(dimension), pl.all()) for v, f in frames.items()]
+    return pl.concat(parts) if parts else pl.DataFrame({dimension: []})
+
+
+def csv_of(name: str) -> Callable[[Filters, Context], pl.DataFrame]:
+    """Return the CSV data function of a chart drawn from one query: that query on the filters."""
+
+    def frame(filters: Filters, _context: Context) -> pl.DataFrame:
+        return run(name, filters)
+
+    return frame

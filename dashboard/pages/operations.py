@@ -1,0 +1,221 @@
+"""HIM operations: coding backlog and DNFB at an as-of date, their aging, trends, the oldest unbilled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard import callbacks, data, drill, ids, state, theme
+from dashboard.charts import bars, trend
+from dashboard.charts.base import Measure
+from dashboard.components import page, table
+from dashboard.components.chart_card import chart_card
+from dashboard.components.filter_bar import label_of
+from warehouse.filters import Filters
+
+PATH = "/operations"
+NAME = "Operations"
+BUCKETS = ("0-3", "4-7", "8-14", "15-30", "31+")
+OLDEST_COLUMNS = (
+    table.Col("encounter_id", "Encounter"),
+    table.Col("facility_id", "Facility"),
+    table.Col("patient_type", "Patient type"),
+    table.Col("primary_payer", "Payer", flex=2),
+    table.Col("discharge_date", "Discharged"),
+    table.Col("days_since_discharge", "Days", "count"),
+    table.Col("dnfb_status", "Status", flex=2),
+    table.Col("total_charges", "Charges", "money"),
+)
+
+
+def as_of(filters: Filters) -> str:
+    """Return the snapshot date in titles."""
+    return f"as of {filters.as_of.day} {filters.as_of:%b %Y}" if filters.as_of else "as of today"
+
+
+def summary(filters: Filters, _context: data.Context) -> Any:
+    """Return the headline figures at the as-of date."""
+    backlog = data.run("operations.coding_backlog", filters).row(0, named=True)
+    dnfb = data.run("operations.dnfb", filters).row(0, named=True)
+    fmt = theme.format_value
+    return page.stats(
+        [
+            page.stat(
+                "Coding backlog",
+                backlog["backlog_count"],
+                "count",
+                f"uncoded\n{as_of(filters)}",
+                key="coding_backlog",
+            ),
+            page.stat(
+                "Backlog charges",
+                backlog["backlog_charges"],
+                "money",
+                f"oldest {fmt(backlog['oldest_backlog_days'], 'count')} days",
+                key="backlog_charges",
+            ),
+            page.stat(
+                "DNFB",
+                dnfb["dnfb_count"],
+                "count",
+                f"discharged > {filters.bill_hold_days} days, not final billed",
+                key="dnfb_count",
+            ),
+            page.stat("DNFB charges", dnfb["dnfb_amount"], "money", key="dnfb_amount"),
+            page.stat(
+                "DNFB days",
+                dnfb["dnfb_days"],
+                "days",
+                f"÷ {fmt(dnfb['avg_daily_charges_amount'], 'money')} average daily charges (90 days)",
+                key="dnfb_days",
+            ),
+        ]
+    )
+
+
+def backlog_aging(filters: Filters, _context: data.Context) -> go.Figure:
+    """Coding backlog by days since discharge."""
+    frame = data.run("operations.coding_backlog_aging", filters).sort("bucket_order")
+    return bars.bars(
+        frame,
+        category="aging_bucket",
+        value=Measure("backlog_count", "Uncoded encounters"),
+        title=f"Coding backlog by days since discharge\n{as_of(filters)}",
+        category_title="Days since discharge",
+        hover=[Measure("backlog_charges", "Charges", "money")],
+        horizontal=False,
+        sort=False,
+    )
+
+
+def dnfb_split(filters: Filters, _context: data.Context) -> go.Figure:
+    """DNFB split into awaiting coding / coded awaiting billing, by aging bucket."""
+    frame = data.run("operations.dnfb_split", filters).sort("bucket_order")
+    labelled = frame.with_columns(
+        frame["dnfb_status"].map_elements(label_of, return_dtype=frame["dnfb_status"].dtype)
+    )
+    return bars.stacked(
+        labelled,
+        x="aging_bucket",
+        series="dnfb_status",
+        value=Measure("dnfb_amount", "DNFB charges", "money"),
+        title=f"DNFB charges by status and days since discharge\n{as_of(filters)}",
+        x_title="Days since discharge",
+        x_order=BUCKETS,
+    )
+
+
+def dnfb_days_trend(filters: Filters, _context: data.Context) -> go.Figure:
+    """DNFB days at each month end of the period."""
+    frame = data.run("operations.dnfb_trend", filters)
+    return trend.trend(
+        frame,
+        x="period",
+        y=Measure("dnfb_days", "DNFB days", "days"),
+        hover=[
+            Measure("dnfb_amount", "DNFB charges (numerator)", "money"),
+            Measure("gross_charges_90d_amount", "Charges of the last 90 days (÷ 90 = denominator)", "money"),
+            Measure("dnfb_count", "DNFB encounters"),
+        ],
+        title=f"DNFB days at each month end\n{theme.period_label(filters.date_from, filters.date_to)}",
+    )
+
+
+def backlog_trend(filters: Filters, _context: data.Context) -> go.Figure:
+    """Coding backlog at each month end."""
+    frame = data.run("operations.backlog_trend", filters)
+    return trend.trend(
+        frame,
+        x="period",
+        y=Measure("backlog_count", "Uncoded encounters"),
+        hover=[Measure("discharged_count", "Discharged by then")],
+        title=f"Coding backlog at each month end\n{theme.period_label(filters.date_from, filters.date_to)}",
+    )
+
+
+def oldest(filters: Filters, _context: data.Context) -> list[Any]:
+    """Rows of the oldest unbilled encounters."""
+    return [table.rows(data.run("operations.oldest_unbilled", filters))]
+
+
+def drill_as_of(pt: Mapping[str, Any], view: state.ViewState) -> str | None:
+    """A clicked month end becomes the as-of date of this page."""
+    x = pt.get("x")
+    if not x:
+        return None
+    return drill.apply(PATH, view, as_of=drill.month_of(x)["date_to"])
+
+
+CSV = {
+    ids.OPS_BACKLOG_AGING: data.csv_of("operations.coding_backlog_aging"),
+    ids.OPS_DNFB_SPLIT: data.csv_of("operations.dnfb_split"),
+    ids.OPS_DNFB_TREND: data.csv_of("operations.dnfb_trend"),
+    ids.OPS_BACKLOG_TREND: data.csv_of("operations.backlog_trend"),
+}
+
+
+def layout(**_query: Any) -> html.Div:
+    """Return the page."""
+    return html.Div(
+        [
+            page.header(
+                "HIM operations",
+                "What is waiting: the coding backlog and discharged-not-final-billed (DNFB) at the as-of "
+                "date, how old it is, and how it moved month by month.",
+            ),
+            page.strip(ids.OPS_SUMMARY),
+            page.grid(
+                [
+                    chart_card(ids.OPS_BACKLOG_AGING, title="Coding backlog aging"),
+                    chart_card(ids.OPS_DNFB_SPLIT, title="DNFB by status and aging"),
+                    chart_card(
+                        ids.OPS_DNFB_TREND,
+                        title="DNFB days trend",
+                        clickable="Click a month end to see that date",
+                    ),
+                    chart_card(
+                        ids.OPS_BACKLOG_TREND,
+                        title="Coding backlog trend",
+                        clickable="Click a month end to see that date",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    html.H2("Oldest unbilled encounters (DNFB)", className="h6"),
+                    table.table(
+                        ids.OPS_OLDEST, OLDEST_COLUMNS, height=420, label="Oldest unbilled encounters"
+                    ),
+                ],
+                className="card card-body",
+            ),
+        ]
+    )
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and its callbacks."""
+    dash.register_page(
+        __name__,
+        path=PATH,
+        name=NAME,
+        title="Operations · HIM analytics",
+        order=5,
+        layout=layout,
+        controls=("as_of", "range"),
+    )
+    callbacks.children(app, ids.OPS_SUMMARY, summary)
+    for chart_id, fn in (
+        (ids.OPS_BACKLOG_AGING, backlog_aging),
+        (ids.OPS_DNFB_SPLIT, dnfb_split),
+        (ids.OPS_DNFB_TREND, dnfb_days_trend),
+        (ids.OPS_BACKLOG_TREND, backlog_trend),
+    ):
+        callbacks.figure(app, chart_id, fn)
+    callbacks.outputs(app, [(ids.OPS_OLDEST, "rowData")], oldest, lambda m: [[]])
+    callbacks.drill(app, ids.OPS_DNFB_TREND, drill_as_of)
+    callbacks.drill(app, ids.OPS_BACKLOG_TREND, drill_as_of)

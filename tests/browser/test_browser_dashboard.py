@@ -1,0 +1,271 @@
+"""The dashboard in real headless Chromium: pages draw with data and no console errors, filters change
+the numbers, the scorecard equals ``him kpi``, URLs restore views, two people stay independent,
+drill-downs land on filtered views, exports match the filtered table, empty and invalid states show."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from conftest import ROOT, Page
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import theme
+from dashboard.pages import scorecard as scorecard_page
+from warehouse import catalog, explorer, scorecard
+from warehouse.db import reader
+from warehouse.filters import Filters
+from warehouse.paths import WarehousePaths
+
+pytestmark = pytest.mark.browser
+PAGES = ["/", "/demographics", "/drg", "/denials", "/coding", "/operations", "/explorer", "/data-quality"]
+
+
+def run(paths: WarehousePaths, name: str, f: Filters) -> dict[str, Any]:
+    return catalog.run(name, f, con=reader(paths).cursor()).row(0, named=True)
+
+
+def him_kpi(paths: WarehousePaths, month: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "HIM_WAREHOUSE": str(paths.pointer), "PYTHONPATH": str(ROOT)}
+    env.pop("HIM_TARGETS", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "warehouse.cli", "kpi", "--month", month, *args, "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def shown_as(values: dict[str, Any]) -> dict[str, str]:
+    return {
+        key: theme.format_value(values[key], scorecard_page.KINDS[unit])
+        for key, (_, unit) in scorecard.KPIS.items()
+    }
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_draws_its_charts_with_data_and_logs_no_error(page: Page, path: str) -> None:
+    page.open(path)
+    graphs = page.graphs()
+    assert all(g["traces"] > 0 and not g["empty"] for g in graphs), graphs
+    if path == "/":
+        assert len(page.kpis()) == len(scorecard.KPIS)
+    elif path == "/explorer":
+        assert page.driver.find_elements(By.CSS_SELECTOR, ".ag-row")
+        assert page.driver.find_element(By.CSS_SELECTOR, "[data-row-count]").text
+    else:
+        assert graphs, "the page has no chart"
+    assert page.errors() == []
+
+
+def test_scorecard_values_equal_him_kpi_and_follow_the_month_picker(
+    page: Page, demo_warehouse: WarehousePaths
+) -> None:
+    page.open("/?month=2026-03&facility=FAC01")
+    assert page.kpis() == shown_as(him_kpi(demo_warehouse, "2026-03", "--facility", "FAC01"))
+    page.choose("shell-filter-month", "Dec 2025")
+    assert "month=2025-12" in page.search()
+    assert "facility=FAC01" in page.search()
+    assert page.kpis() == shown_as(him_kpi(demo_warehouse, "2025-12", "--facility", "FAC01"))
+    assert page.errors() == []
+
+
+def test_changing_a_filter_changes_the_numbers(page: Page, demo_warehouse: WarehousePaths) -> None:
+    page.open("/denials?from=2025-01-01&to=2025-12-31")
+    everyone = page.stat("claims_submitted")
+    page.choose("shell-filter-payer", "Medicare")
+    assert page.search() == "?from=2025-01-01&to=2025-12-31&payer=Medicare"
+    medicare = run(
+        demo_warehouse,
+        "denials.summary",
+        Filters(date_from="2025-01-01", date_to="2025-12-31", payer=("Medicare",)),
+    )
+    assert (
+        page.stat("claims_submitted") == theme.format_value(medicare["claims_submitted"], "count") != everyone
+    )
+    assert page.stat("initial_denial_rate") == theme.format_value(medicare["initial_denial_rate"], "rate")
+    page.driver.back()
+    page.settled()
+    assert page.search() == "?from=2025-01-01&to=2025-12-31"
+    assert page.stat("claims_submitted") == everyone
+    assert page.errors() == []
+
+
+def test_a_copied_url_restores_the_filters_on_a_fresh_load(
+    new_browser,
+    app_url: str,
+    demo_warehouse: WarehousePaths,
+) -> None:
+    fresh = Page(new_browser(), app_url)
+    fresh.open("/operations?as_of=2025-06-30&facility=FAC02&patient_type=inpatient", fresh=True)
+    assert fresh.driver.find_element(By.ID, "shell-filter-facility").text == "FAC02"
+    assert "Inpatient" in fresh.driver.find_element(By.ID, "shell-filter-patient-type").text
+    assert (
+        fresh.driver.find_element(By.CSS_SELECTOR, "#shell-filter-as-of-group input").get_attribute("value")
+        == "2025-06-30"
+    )
+    f = Filters(as_of="2025-06-30", facility=("FAC02",), patient_type=("inpatient",))
+    assert fresh.stat("dnfb_count") == theme.format_value(
+        run(demo_warehouse, "operations.dnfb", f)["dnfb_count"], "count"
+    )
+    link = fresh.driver.find_element(By.LINK_TEXT, "Denials").get_attribute("href")
+    assert link.endswith("/denials?as_of=2025-06-30&facility=FAC02&patient_type=inpatient")
+    assert fresh.errors() == []
+
+
+def test_two_browsers_keep_independent_filters(new_browser, app_url: str) -> None:
+    alice, bob = Page(new_browser(), app_url), Page(new_browser(), app_url)
+    alice.open("/demographics")
+    bob.open("/demographics")
+    alice.choose("shell-filter-payer", "Medicare")
+    bob.choose("shell-filter-facility", "FAC03")
+    alice_numbers, bob_numbers = alice.stat("discharges"), bob.stat("discharges")
+    assert alice.search() == "?payer=Medicare"
+    assert bob.search() == "?facility=FAC03"
+    assert alice_numbers != bob_numbers
+    alice.driver.refresh()
+    alice.settled()
+    assert alice.search() == "?payer=Medicare"
+    assert alice.stat("discharges") == alice_numbers
+    assert bob.driver.find_element(By.ID, "shell-filter-payer").text == "All"
+    assert alice.errors() == []
+    assert bob.errors() == []
+
+
+def test_a_drill_down_click_lands_on_the_filtered_view(page: Page, demo_warehouse: WarehousePaths) -> None:
+    page.open("/denials?from=2025-01-01&to=2025-12-31")
+    first_payer = page.driver.execute_script(
+        "return document.querySelector('#denials-rate-by-payer .js-plotly-plot').data[0].customdata[0][0]"
+    )
+    page.click_point("denials-rate-by-payer")
+    assert page.driver.current_url.endswith(
+        f"/denials?from=2025-01-01&to=2025-12-31&payer={first_payer.replace(' ', '+')}"
+    )
+    f = Filters(date_from="2025-01-01", date_to="2025-12-31", payer=(first_payer,))
+    assert page.stat("claims_submitted") == theme.format_value(
+        run(demo_warehouse, "denials.summary", f)["claims_submitted"], "count"
+    )
+    assert page.driver.find_element(By.ID, "shell-filter-payer").text == first_payer
+    code = page.driver.execute_script(
+        "return document.querySelector('#denials-carc-pareto .js-plotly-plot').data[0].customdata[0][0]"
+    )
+    page.click_point("denials-carc-pareto")
+    assert "/explorer?" in page.driver.current_url
+    assert f"col.carc_code={code}" in page.driver.current_url
+    expected = explorer.count(
+        explorer.Request("claims", f, (explorer.Condition("carc_code", "equals", code),)),
+        con=reader(demo_warehouse).cursor(),
+    )
+    assert page.driver.find_element(By.CSS_SELECTOR, "[data-row-count]").get_attribute(
+        "data-row-count"
+    ) == str(expected)
+    assert page.errors() == []
+
+
+def _downloaded(folder: Path, suffix: str, before: set[Path], timeout: float = 30) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = [p for p in folder.glob(f"*{suffix}") if p not in before]
+        if new and not list(folder.glob("*.crdownload")):
+            return new[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {suffix} file was downloaded into {folder}")
+
+
+def _rows_and_columns(path: Path) -> tuple[int, list[str]]:
+    if path.suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(path.read_text())))
+        return len(rows) - 1, rows[0]
+    if path.suffix == ".parquet":
+        frame = pl.read_parquet(path)
+        return frame.height, frame.columns
+    with zipfile.ZipFile(path) as z:  # xlsxwriter's constant-memory mode writes inline strings
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    names = [c.name for c in explorer.columns("claims")]
+    header = sheet[: sheet.index("</row>")]
+    return sheet.count("<row ") - 1, [n for n in names if f"<t>{n}</t>" in header]
+
+
+def test_each_explorer_export_downloads_the_filtered_table(
+    page: Page, downloads: Path, demo_warehouse: WarehousePaths
+) -> None:
+    page.open("/explorer?from=2025-01-01&to=2025-12-31&payer=Medicare&table=claims&col.status=denied")
+    shown = int(page.driver.find_element(By.CSS_SELECTOR, "[data-row-count]").get_attribute("data-row-count"))
+    request = explorer.Request(
+        "claims",
+        Filters(date_from="2025-01-01", date_to="2025-12-31", payer=("Medicare",)),
+        (explorer.Condition("status", "equals", "denied"),),
+    )
+    assert shown == explorer.count(request, con=reader(demo_warehouse).cursor()) > 0
+    columns = [c.name for c in explorer.columns("claims")]
+    for link_id, suffix in (
+        ("explorer-export-csv", ".csv"),
+        ("explorer-export-xlsx", ".xlsx"),
+        ("explorer-export-parquet", ".parquet"),
+    ):
+        before = set(downloads.iterdir())
+        page.driver.find_element(By.ID, link_id).click()
+        file = _downloaded(downloads, suffix, before)
+        rows, header = _rows_and_columns(file)
+        assert (rows, header) == (shown, columns), file.name
+    assert page.errors() == []
+
+
+def test_an_empty_filter_result_shows_the_empty_state(page: Page) -> None:
+    page.open("/denials?from=2020-01-01&to=2020-06-30")
+    assert page.search() == "?from=2020-01-01&to=2020-06-30"
+    graphs = page.graphs()
+    assert graphs
+    assert all(g["empty"] for g in graphs)
+    assert all("match nothing" in g["message"] for g in graphs)
+    assert page.stat("claims_submitted") == "—"
+    page.open("/explorer?from=2020-01-01&to=2020-06-30&table=claims")
+    assert "No rows" in page.driver.find_element(By.ID, "explorer-count").text
+    assert page.errors() == []
+
+
+def test_an_invalid_url_value_shows_the_notice_and_the_defaults_apply(page: Page) -> None:
+    page.open("/?month=2025-13&patient_type=alien&payer=No+Such+Payer", fresh=True)
+    notice = page.driver.find_element(By.ID, "shell-notice")
+    assert notice.is_displayed()
+    assert "2025-13" in notice.text
+    assert "alien" in notice.text
+    assert "No Such Payer" in notice.text
+    assert page.search() == ""  # the value the data does not hold is dropped from the URL too
+    assert len(page.kpis()) == len(scorecard.KPIS)  # the default month is shown
+    page.open("/demographics?from=2025-01-01")
+    assert not page.driver.find_elements(By.CSS_SELECTOR, "#shell-notice.show")
+    assert page.errors() == []
+
+
+def test_tablet_width_and_keyboard_reach_the_controls(new_browser, app_url: str) -> None:
+    tablet = Page(new_browser(820, 1180), app_url)
+    for path in ("/", "/denials", "/explorer"):
+        tablet.open(path)
+        overflow = tablet.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at tablet width"
+    body = tablet.driver.find_element(By.TAG_NAME, "body")
+    reached = set()
+    for _ in range(25):
+        body.send_keys(Keys.TAB)
+        active = tablet.driver.switch_to.active_element
+        reached.add(active.get_attribute("id") or active.get_attribute("class"))
+        body = active
+    assert any("shell-filter" in r for r in reached if r), reached
+    assert tablet.errors() == []

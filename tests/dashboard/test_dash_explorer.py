@@ -1,0 +1,259 @@
+"""The Explorer's query layer (warehouse/explorer.py) and its streaming export route."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import urlencode
+
+import duckdb
+import polars as pl
+import pytest
+
+from dashboard.app import app
+from dashboard.exports import export_href
+from warehouse import catalog, explorer
+from warehouse.filters import Filters
+
+ALL = Filters()
+INJECTION = "x'); drop table encounters; --"
+
+
+def xlsx_rows(content: bytes) -> list[list[str]]:
+    """Read the first sheet's cells as text (shared strings resolved) without a spreadsheet library."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        shared = []
+        if "xl/sharedStrings.xml" in z.namelist():
+            root = ET.fromstring(z.read("xl/sharedStrings.xml"))
+            shared = [
+                "".join(t.text or "" for t in si.iter(f"{{{ns['m']}}}t")) for si in root.findall("m:si", ns)
+            ]
+        sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+        rows = []
+        for row in sheet.iter(f"{{{ns['m']}}}row"):
+            cells: list[str] = []
+            for c in row.findall("m:c", ns):
+                letters = "".join(ch for ch in c.get("r", "") if ch.isalpha())
+                index = 0
+                for ch in letters:
+                    index = index * 26 + ord(ch) - ord("A") + 1
+                cells += [""] * (index - 1 - len(cells))  # empty cells are not written
+                assert c.find("m:f", ns) is None, "a cell holds a formula"
+                v = c.find("m:v", ns)
+                text = c.find("m:is/m:t", ns)
+                if c.get("t") == "s" and v is not None:
+                    cells.append(shared[int(v.text)])
+                elif text is not None:
+                    cells.append(text.text or "")
+                else:
+                    cells.append(v.text if v is not None else "")
+            rows.append(cells)
+        return rows
+
+
+def test_the_whitelist_is_each_tables_declared_columns_without_patient_key() -> None:
+    for name in explorer.TABLES:
+        cols = explorer.columns(name)
+        assert cols == catalog.get(f"explorer.{name}").returns
+        assert "patient_key" not in {c.name for c in cols}
+        assert "load_id" not in {c.name for c in cols}
+        assert set(explorer.TABLES[name].key) <= explorer.filterable_columns(name)
+
+
+def test_counts_agree_with_the_kpi_queries() -> None:
+    f = Filters(date_from="2025-01-01", date_to="2025-12-31", facility=("FAC01",))
+    volume = catalog.run("demographics.volume", f).row(0, named=True)
+    assert explorer.count(explorer.Request("encounters", f)) == volume["discharges"]
+    claims = catalog.run("denials.summary", f).row(0, named=True)
+    assert explorer.count(explorer.Request("claims", f)) == claims["claims_submitted"]
+    denied = explorer.Request("claims", f, (explorer.Condition("denial_category", "notBlank"),))
+    assert explorer.count(denied) == claims["claims_denied"]
+
+
+def test_conditions_sorting_and_paging() -> None:
+    request = explorer.Request(
+        "encounters",
+        ALL,
+        (
+            explorer.Condition("patient_type", "equals", "INPATIENT"),
+            explorer.Condition("total_charges", "greaterThan", 10_000),
+            explorer.Condition("discharge_date", "inRange", "2025-01-01", "2025-06-30"),
+        ),
+        (explorer.Sort("total_charges", descending=True),),
+    )
+    page = explorer.page(request, 0, 20)
+    assert page.height == 20
+    assert set(page["patient_type"]) == {"inpatient"}  # text filters ignore case
+    assert page["total_charges"].to_list() == sorted(page["total_charges"].to_list(), reverse=True)
+    assert (
+        dt.date(2025, 1, 1)
+        <= page["discharge_date"].min()
+        <= page["discharge_date"].max()
+        <= dt.date(2025, 6, 30)
+    )
+    total = explorer.count(request)
+    assert explorer.page(request, total - 3, 100).height == 3
+    assert explorer.clamp_page(-5, 10**9) == (0, explorer.MAX_PAGE_ROWS)
+    assert explorer.clamp_page("x", None) == (0, 100)
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (explorer.Request("patients"), "no Explorer table"),
+        (
+            explorer.Request("encounters", ALL, (explorer.Condition("patient_key", "equals", "x"),)),
+            "not a column",
+        ),
+        (explorer.Request("encounters", ALL, (), (explorer.Sort("1; drop table x"),)), "not a column"),
+        (
+            explorer.Request("encounters", ALL, (explorer.Condition("total_charges", "contains", "1"),)),
+            "text only",
+        ),
+        (
+            explorer.Request("encounters", ALL, (explorer.Condition("total_charges", "equals", "lots"),)),
+            "number",
+        ),
+        (explorer.Request("encounters", ALL, (explorer.Condition("sex", "like", "%"),)), "operator"),
+    ],
+)
+def test_identifiers_and_values_are_checked_before_any_sql(request_: explorer.Request, message: str) -> None:
+    with pytest.raises(explorer.ExplorerError, match=message):
+        explorer.compose(request_)
+
+
+def test_injection_strings_are_bound_values() -> None:
+    request = explorer.Request(
+        "claims", Filters(payer=(INJECTION,)), (explorer.Condition("carc_code", "contains", INJECTION),)
+    )
+    sql, params = explorer.compose(request)
+    assert INJECTION not in sql
+    assert INJECTION.lower() in params.values()
+    assert explorer.count(request) == 0
+    assert explorer.count(explorer.Request("encounters")) > 0  # the table is still there
+
+
+def test_grid_requests_translate_to_validated_requests() -> None:
+    grid = {
+        "startRow": 200,
+        "endRow": 300,
+        "sortModel": [{"colId": "billed_amount", "sort": "desc"}],
+        "filterModel": {
+            "payer": {"filterType": "text", "type": "contains", "filter": "medic"},
+            "submitted_date": {
+                "filterType": "date",
+                "type": "inRange",
+                "dateFrom": "2025-01-01 00:00:00",
+                "dateTo": "2025-03-31 00:00:00",
+            },
+            "billed_amount": {
+                "filterType": "number",
+                "operator": "AND",
+                "conditions": [
+                    {"filterType": "number", "type": "greaterThan", "filter": 100},
+                    {"filterType": "number", "type": "lessThan", "filter": 50_000},
+                ],
+            },
+        },
+    }
+    request, offset, limit = explorer.from_grid("claims", ALL, grid, [("status", "denied")])
+    assert (offset, limit) == (200, 100)
+    assert request.sort == (explorer.Sort("billed_amount", True),)
+    assert len(request.where) == 5
+    with pytest.raises(explorer.ExplorerError, match="only AND"):
+        explorer.from_grid("claims", ALL, {"filterModel": {"payer": {"operator": "OR", "conditions": []}}})
+    with pytest.raises(explorer.ExplorerError, match="cannot sort"):
+        explorer.from_grid("claims", ALL, {"sortModel": [{"colId": "patient_key", "sort": "asc"}]})
+    ranged, _, _ = explorer.from_grid("encounters", ALL, {}, [("age_years", "18..44")])
+    assert ranged.where == (explorer.Condition("age_years", "inRange", "18", "44"),)
+
+
+def test_rows_are_json_ready() -> None:
+    rows = explorer.json_rows(explorer.page(explorer.Request("coding_activity"), 0, 2))
+    assert isinstance(rows[0]["started_at"], str)
+    assert len(rows[0]["started_at"]) == 16
+    json.dumps(rows)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_each_export_holds_exactly_the_filtered_rows_and_columns(fmt: str) -> None:
+    request = explorer.Request(
+        "claims",
+        Filters(date_from="2024-01-01", date_to="2024-12-31"),
+        (explorer.Condition("status", "equals", "denied"),),
+        (explorer.Sort("billed_amount", True),),
+    )
+    expected = explorer.count(request)
+    names = [c.name for c in explorer.columns("claims")]
+    content = b"".join(explorer.export(request, fmt, batch_rows=50).chunks)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode())))
+        header, body = rows[0], rows[1:]
+    elif fmt == "xlsx":
+        rows = xlsx_rows(content)
+        header, body = rows[0], rows[1:]
+    else:
+        frame = pl.read_parquet(io.BytesIO(content))
+        header, body = frame.columns, frame.rows()
+        assert frame["billed_amount"].to_list() == sorted(frame["billed_amount"].to_list(), reverse=True)
+    assert header == names
+    assert len(body) == expected > 50  # more than one batch
+
+
+def test_formula_like_text_is_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute((files("warehouse") / "schema.sql").read_text())
+    payloads = ['=HYPERLINK("http://x")', "+cmd|'/C calc'!A0", "-2+3", "@SUM(A1)", "plain"]
+    for i, text in enumerate(payloads):
+        con.execute(
+            "insert into encounters (encounter_id, patient_key, facility_id, patient_type, admit_date, "
+            "discharge_date, age_years, age_90_plus, primary_payer, financial_class, service_line, "
+            "total_charges, "
+            "load_id) values (?, 'k', 'F', 'inpatient', date '2025-01-01', date '2025-01-02', 40, false, "
+            "'P', 'other', ?, 10, 1)",
+            [f"E{i}", text],
+        )
+    request = explorer.Request("encounters", sort=(explorer.Sort("encounter_id"),))
+    out = b"".join(explorer.export(request, "csv", con=con).chunks).decode()
+    rows = list(csv.reader(io.StringIO(out)))
+    lines = [r[rows[0].index("service_line")] for r in rows[1:]]
+    assert lines == ["'" + p for p in payloads[:4]] + ["plain"]
+    sheet = xlsx_rows(b"".join(explorer.export(request, "xlsx", con=con).chunks))
+    col = sheet[0].index("service_line")
+    assert [r[col] for r in sheet[1:]] == ["'" + p for p in payloads[:4]] + ["plain"]
+    parquet = pl.read_parquet(io.BytesIO(b"".join(explorer.export(request, "parquet", con=con).chunks)))
+    assert parquet["service_line"].to_list() == payloads  # typed data is kept as it is
+    assert explorer.count(request, con=con) == 5
+
+
+def test_the_export_route_streams_the_grid_view(store) -> None:
+    grid = {
+        "filterModel": {"status": {"filterType": "text", "type": "equals", "filter": "denied"}},
+        "sortModel": [{"colId": "claim_id", "sort": "asc"}],
+    }
+    href = export_href("csv", store["resolved"] + "&table=claims", grid)
+    with app.server.test_client().get(href) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="claims-')
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.mimetype == "text/csv"
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    request, _, _ = explorer.from_grid("claims", Filters(), grid)
+    assert len(rows) - 1 == explorer.count(request)
+    assert {r[rows[0].index("status")] for r in rows[1:]} == {"denied"}
+    bad = "/export/explorer.csv?" + urlencode(
+        {"table": "claims", "grid": json.dumps({"sortModel": [{"colId": "patient_key", "sort": "asc"}]})}
+    )
+    with app.server.test_client().get(bad) as response:
+        assert response.status_code == 400
+        assert b"patient_key" in response.data
+    with app.server.test_client().get("/export/explorer.exe?table=claims") as response:
+        assert response.status_code == 400
