@@ -15,12 +15,13 @@ import dash
 from dashboard import exports, shell
 from dashboard.components import chart_card
 from dashboard.pages import PAGES
+from dashboard.security import install_security
 
 ASSETS = Path(__file__).with_name("assets")
 
 
 def create_app() -> dash.Dash:
-    """Build the Dash app: the shell, every page, the export routes."""
+    """Build the Dash app: the shell, every page, the export routes, behind the security layer."""
     app = dash.Dash(
         __name__,
         title="HIM analytics",
@@ -39,6 +40,7 @@ def create_app() -> dash.Dash:
     shell.register(app)
     exports.register(app.server)
     app.layout = shell.layout
+    install_security(app)  # last: every page, callback and route is registered (docs/security.md)
     return app
 
 

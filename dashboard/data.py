@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from dashboard import state, theme
+from dashboard.security.scope import scope_view, scoped_filters, suppress_for_viewer
 from warehouse import catalog
 from warehouse.db import WarehouseUnavailable
 from warehouse.errors import HimError
@@ -24,8 +25,14 @@ OPTION_DIMENSIONS: tuple[str, ...] = ("facility", "payer", "service_line")
 
 
 def run(name: str, filters: Filters | Mapping[str, Any] | None = None) -> pl.DataFrame:
-    """Run a catalog query on the served warehouse."""
-    return catalog.run(name, filters)
+    """Run a catalog query on the served warehouse, as the logged-in user may see it.
+
+    Filters are limited to the user's facilities (:func:`scoped_filters`) and the frame is suppressed
+    for leadership-only viewers (:func:`suppress_for_viewer`); outside a request both are no-ops.
+    """
+    if filters is None or isinstance(filters, Filters):
+        filters = scoped_filters(filters or Filters())
+    return suppress_for_viewer(name, catalog.run(name, filters))
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,11 @@ def context() -> Context:
 
 
 def view(store: Mapping[str, Any] | None) -> state.ViewState:
-    """Return the resolved view (unset dates filled with their defaults) the shell stored."""
-    return state.parse((store or {}).get("resolved"))
+    """Return the resolved view (unset dates filled with their defaults) the shell stored.
+
+    Its filters are limited to the logged-in user's facilities (:func:`scope_view`).
+    """
+    return scope_view(state.parse((store or {}).get("resolved")))
 
 
 def filters(store: Mapping[str, Any] | None) -> Filters:

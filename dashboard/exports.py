@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 import flask
 
 from dashboard import state
+from dashboard.security.scope import scoped_filters
 from warehouse import explorer
 from warehouse.db import WarehouseUnavailable
 from warehouse.errors import HimError
@@ -47,7 +49,7 @@ def request_of(args: Any) -> explorer.Request:
     if not isinstance(grid, dict):
         raise ValueError("grid must be a JSON object")
     request, _, _ = explorer.from_grid(view.table or explorer.DEFAULT_TABLE, view.filters, grid, view.columns)
-    return request
+    return replace(request, filters=scoped_filters(request.filters))
 
 
 def _export(fmt: str) -> flask.Response:

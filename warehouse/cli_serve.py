@@ -26,8 +26,11 @@ DEMO_ENCOUNTERS = 30_000
 def _serve(warehouse: Path | None, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from warehouse.cli_users import announce_accounts
+
     paths = resolve_warehouse(warehouse)
     os.environ["HIM_WAREHOUSE"] = str(paths.pointer)
+    announce_accounts(paths)  # on a store with no users: the first admin's one-time password, once
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -81,4 +84,7 @@ def up_command(
         report = run_load(paths, [extract_dir])
         for r in report.results:
             typer.echo(f"  {r.file_name}: {r.accepted:,} rows loaded ({r.outcome})")
+        from warehouse.cli_users import announce_accounts
+
+        announce_accounts(paths, demo=True)  # the documented demo accounts (demo data only)
     _serve(warehouse, host, port, workers)

@@ -36,9 +36,9 @@ EXPORT_ROLES: Mapping[str, frozenset[str]] = {
     "limited": frozenset({ANALYST}),
     "operational": frozenset({MANAGER}),
 }
-#: Who may download a chart's data as CSV (an aggregate export). Leadership is left out until the
-#: dashboard suppresses small cells in those downloads too (docs/security.md, "Integration").
-AGGREGATE_EXPORT_ROLES = WORKFORCE
+#: Who may download a chart's data as CSV (an aggregate export). Chart CSVs come from
+#: ``dashboard.data.run``, which suppresses small cells for leadership (docs/security.md, "Integration").
+AGGREGATE_EXPORT_ROLES = WORKFORCE | {LEADERSHIP}
 
 
 @dataclass(frozen=True)

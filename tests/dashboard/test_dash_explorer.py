@@ -15,8 +15,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard.app import app
+from dashboard.app import app  # noqa: F401  (registers the pages)
 from dashboard.exports import export_href
+from dashboard.security.testing import logged_in_client
 from warehouse import catalog, explorer
 from warehouse.filters import Filters
 
@@ -234,26 +235,38 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx(tmp_path: Path) -> Non
     assert explorer.count(request, con=con) == 5
 
 
-def test_the_export_route_streams_the_grid_view(store) -> None:
+def test_the_export_route_streams_the_grid_view_de_identified(store, secured_app) -> None:
     grid = {
         "filterModel": {"status": {"filterType": "text", "type": "equals", "filter": "denied"}},
         "sortModel": [{"colId": "claim_id", "sort": "asc"}],
     }
     href = export_href("csv", store["resolved"] + "&table=claims", grid)
-    with app.server.test_client().get(href) as response:
+    assert secured_app.server.test_client().get(href).status_code in (302, 401)  # no session, no rows
+    client = logged_in_client(secured_app, roles=("analyst",))
+    with client.get(href) as response:  # the raw export link is sent on to the de-identified export
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/export/deidentified/claims.csv?")
+    with client.get(href, follow_redirects=True) as response:
         assert response.status_code == 200
-        assert response.headers["Content-Disposition"].startswith('attachment; filename="claims-')
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="')
         assert response.headers["Cache-Control"] == "no-store"
         assert response.mimetype == "text/csv"
         rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     request, _, _ = explorer.from_grid("claims", Filters(), grid)
-    assert len(rows) - 1 == explorer.count(request)
-    assert {r[rows[0].index("status")] for r in rows[1:]} == {"denied"}
+    header, body = rows[0], rows[1:]
+    assert len(body) == explorer.count(request) > 0
+    assert {r[header.index("status")] for r in body} == {"denied"}
+    names = [c.name for c in explorer.columns("claims")]
+    assert "claim_id" in names
+    assert "claim_id" not in header
+    assert "claim_ref" in header
+    assert "patient_key" not in header
+    assert not [h for h in header if h.endswith("_date")], "dates are reduced to years"
     bad = "/export/explorer.csv?" + urlencode(
         {"table": "claims", "grid": json.dumps({"sortModel": [{"colId": "patient_key", "sort": "asc"}]})}
     )
-    with app.server.test_client().get(bad) as response:
+    with client.get(bad, follow_redirects=True) as response:
         assert response.status_code == 400
         assert b"patient_key" in response.data
-    with app.server.test_client().get("/export/explorer.exe?table=claims") as response:
-        assert response.status_code == 400
+    with client.get("/export/explorer.exe?table=claims", follow_redirects=True) as response:
+        assert response.status_code in (400, 404)

@@ -11,8 +11,9 @@ from dash import html
 from dash_helpers import find
 
 from dashboard import ids, shell, state
-from dashboard.app import app
+from dashboard.app import app  # noqa: F401  (registers the pages)
 from dashboard.components import chart_card, filter_bar, kpi_card, table
+from dashboard.security.testing import logged_in_client
 from warehouse.targets import Target
 
 DEFAULTS = state.Defaults(
@@ -108,14 +109,15 @@ def test_every_page_is_registered_in_order() -> None:
     ]
 
 
-def test_the_app_serves_every_asset_itself() -> None:
-    page = app.server.test_client().get("/")
+def test_the_app_serves_every_asset_itself(secured_app) -> None:
+    assert secured_app.server.test_client().get("/").status_code == 302  # to the login page
+    page = logged_in_client(secured_app).get("/")
     html_text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert not re.search(r'(src|href)="(https?:)?//', html_text), "an asset is loaded from another host"
     assert "01_bootstrap.min.css" in html_text
     assert "02_him.css" in html_text
-    with app.server.test_client().get("/assets/01_bootstrap.min.css") as css:
+    with secured_app.server.test_client().get("/assets/01_bootstrap.min.css") as css:
         assert css.status_code == 200
         assert b"Bootstrap" in css.data
 
@@ -199,16 +201,22 @@ def test_url_values_the_data_does_not_hold_are_dropped_with_a_notice_and_the_url
     assert kept.notices == ()
 
 
-def test_concurrent_first_requests_wait_for_dashs_setup() -> None:
+def test_concurrent_first_requests_wait_for_dashs_setup(new_secured_app) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from dashboard.app import create_app
+    from dashboard.security import installed
+    from dashboard.security.testing import ensure_user
 
-    fresh = create_app()
+    fresh = new_secured_app()
+    sec = installed(fresh)
+    ensure_user(fresh, "test-concurrent", ("analyst", "manager"))
+    token, _ = sec.store.create_session("test-concurrent")  # logged in without a first request
     paths = ["/_dash-component-suites/dash/deps/react@18.3.1.min.js"] * 6 + ["/_dash-layout", "/"]
 
     def get(path: str) -> int:
-        with fresh.server.test_client().get(path) as response:
+        client = fresh.server.test_client()
+        client.set_cookie(sec.config.cookie_name, token)
+        with client.get(path) as response:
             return response.status_code
 
     with ThreadPoolExecutor(max_workers=len(paths)) as pool:

@@ -55,7 +55,7 @@ def base_url(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def short_url(sec_paths: Any) -> Iterator[str]:
-    short = make_app(sec_paths, idle_seconds=4, absolute_seconds=600)
+    short = make_app(sec_paths, idle_seconds=12, absolute_seconds=600)
     add_users(short)
     yield from _serve(short)
 
@@ -175,6 +175,6 @@ def test_an_idle_session_returns_to_the_login_page_by_itself(driver: Any, short_
 
     log_in(driver, short_url, "t-manager", "/denials")
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
-    wait_for(lambda: "/login?expired=1" in driver.current_url, timeout=25)
+    wait_for(lambda: "/login?expired=1" in driver.current_url, timeout=60)
     assert "session ended" in driver.find_element(By.ID, "security-message").text
     assert not driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")

@@ -184,11 +184,6 @@ def test_leadership_frames_of_every_aggregate_query_hold_no_small_count(app: Any
     assert small_before > 0, "the demo data has small cells to suppress"
 
 
-@pytest.mark.xfail(
-    reason="until the lead wires suppress_for_viewer into dashboard/data.run (docs/security.md)",
-    strict=False,
-    raises=AssertionError,
-)
 def test_leadership_views_through_the_dashboard_hold_no_small_count(app: Any) -> None:
     from dashboard import data
     from dashboard.security.scope import column_roles, set_scope
