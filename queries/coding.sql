@@ -1,8 +1,9 @@
 -- Coder productivity and quality (him-primer.md, "Coder productivity and quality").
--- Activities belong to a period by completed_at, audits by audit_date, coded encounters by coded_date.
--- Filters are the encounter's (payer = its primary payer). Inpatient and outpatient productivity norms
--- differ 3-5x: the per-coder queries keep chart types in separate rows; the summary mixes them and says
--- how many chart types it holds (chart_types).
+-- Activities (int_coding_activity) belong to a period by completed_at, audits (int_coding_audits) by
+-- audit_date, coded encounters (int_encounters) by coded_date; each row carries its encounter's filter
+-- columns (payer = its primary payer). Inpatient and outpatient productivity norms differ 3-5x: the
+-- per-coder queries keep chart types in separate rows; the summary mixes them and says how many chart
+-- types it holds (chart_types).
 
 -- name: coding.productivity
 -- Charts coded, coding hours and charts per hour per coder and chart type.
@@ -23,19 +24,14 @@
 --   coding_hours     DOUBLE   -- hours: Σ(completed_at − started_at) over all activities (denominator)
 --   charts_per_hour  DOUBLE   -- charts_coded ÷ coding_hours
 with activity as (
-    select
-        a.coder_id,
-        a.chart_type,
-        a.activity = 'code' as is_code,
-        date_diff('microsecond', a.started_at, a.completed_at) as microseconds
-    from coding_activity as a
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where cast(a.completed_at as date) between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    select a.coder_id, a.chart_type, a.is_code, a.coding_microseconds
+    from int_coding_activity as a
+    where a.completed_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -43,8 +39,8 @@ final as (
         cast(chart_type as varchar) as chart_type,
         cast(count(*) as bigint) as activities,
         cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(microseconds) / 3600000000.0, 0) as double)
+        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
+        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
             as charts_per_hour
     from activity
     group by coder_id, chart_type
@@ -71,19 +67,14 @@ order by coder_id, chart_type
 --   coding_hours     DOUBLE   -- hours: Σ(completed_at − started_at) over all activities (denominator)
 --   charts_per_hour  DOUBLE   -- charts_coded ÷ coding_hours
 with activity as (
-    select
-        a.coder_id,
-        a.chart_type,
-        a.activity = 'code' as is_code,
-        date_diff('microsecond', a.started_at, a.completed_at) as microseconds
-    from coding_activity as a
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where cast(a.completed_at as date) between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    select a.coder_id, a.chart_type, a.is_code, a.coding_microseconds
+    from int_coding_activity as a
+    where a.completed_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -91,8 +82,8 @@ final as (
         cast(count(distinct coder_id) as bigint) as coders,
         cast(count(*) as bigint) as activities,
         cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(microseconds) / 3600000000.0, 0) as double)
+        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
+        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
             as charts_per_hour
     from activity
     group by chart_type
@@ -119,27 +110,22 @@ order by chart_type
 --   coding_hours     DOUBLE   -- hours: Σ(completed_at − started_at) over all activities (denominator)
 --   charts_per_hour  DOUBLE   -- charts_coded ÷ coding_hours
 with activity as (
-    select
-        a.coder_id,
-        a.chart_type,
-        a.activity = 'code' as is_code,
-        date_diff('microsecond', a.started_at, a.completed_at) as microseconds
-    from coding_activity as a
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where cast(a.completed_at as date) between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    select a.chart_type, a.is_code, a.coding_microseconds
+    from int_coding_activity as a
+    where a.completed_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
         cast(nullif(count(distinct chart_type), 0) as bigint) as chart_types,
         cast(nullif(count(*), 0) as bigint) as activities,
         cast(case when count(*) > 0 then count(*) filter (where is_code) end as bigint) as charts_coded,
-        cast(sum(microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(microseconds) / 3600000000.0, 0) as double)
+        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
+        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
             as charts_per_hour
     from activity
 )
@@ -166,19 +152,14 @@ select * from final
 --   charts_per_hour  DOUBLE   -- charts_coded ÷ coding_hours
 with activity as (
     select
-        a.coder_id,
-        a.chart_type,
-        cast(date_trunc($grain, a.completed_at) as date) as period,
-        a.activity = 'code' as is_code,
-        date_diff('microsecond', a.started_at, a.completed_at) as microseconds
-    from coding_activity as a
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where cast(a.completed_at as date) between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+        cast(date_trunc($grain, a.completed_date) as date) as period, a.chart_type, a.is_code, a.coding_microseconds
+    from int_coding_activity as a
+    where a.completed_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -186,8 +167,8 @@ final as (
         cast(chart_type as varchar) as chart_type,
         cast(count(*) as bigint) as activities,
         cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(microseconds) / 3600000000.0, 0) as double)
+        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
+        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
             as charts_per_hour
     from activity
     group by period, chart_type
@@ -212,9 +193,8 @@ order by period, chart_type
 --   avg_discharge_to_code_days      DOUBLE   -- days: mean
 --   median_discharge_to_code_days   DOUBLE   -- days: median
 with coded as (
-    select
-        date_diff('day', e.discharge_date, e.coded_date) as days
-    from encounters as e
+    select e.discharge_to_code_days as days
+    from int_encounters as e
     where e.coded_date between $date_from and $date_to
       and e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -251,10 +231,8 @@ select * from final
 --   avg_discharge_to_code_days      DOUBLE   -- days: mean
 --   median_discharge_to_code_days   DOUBLE   -- days: median
 with coded as (
-    select
-        cast(date_trunc($grain, e.coded_date) as date) as period,
-        date_diff('day', e.discharge_date, e.coded_date) as days
-    from encounters as e
+    select cast(date_trunc($grain, e.coded_date) as date) as period, e.discharge_to_code_days as days
+    from int_encounters as e
     where e.coded_date between $date_from and $date_to
       and e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -296,20 +274,14 @@ order by period
 --   drg_mismatches      BIGINT   -- of which original_drg ≠ audited_drg
 --   drg_accuracy_rate   DOUBLE   -- fraction: 1 − drg_mismatches ÷ drg_audits
 with audited as (
-    select
-        a.coder_id,
-        a.codes_reviewed,
-        a.codes_changed,
-        a.original_drg is not null and a.audited_drg is not null as has_both_drgs,
-        a.original_drg <> a.audited_drg as drg_changed
-    from coding_audits as a
-    left join encounters as e on e.encounter_id = a.encounter_id
+    select a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
+    from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -318,10 +290,9 @@ final as (
         cast(sum(codes_changed) as bigint) as codes_changed,
         cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
         cast(case when count(*) > 0 then count(*) filter (where has_both_drgs) end as bigint) as drg_audits,
-        cast(case when count(*) > 0 then count(*) filter (where has_both_drgs and drg_changed) end as bigint) as drg_mismatches,
+        cast(case when count(*) > 0 then count(*) filter (where drg_mismatch) end as bigint) as drg_mismatches,
         cast(
-            1 - cast(count(*) filter (where has_both_drgs and drg_changed) as double)
-            / nullif(count(*) filter (where has_both_drgs), 0)
+            1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
             as double
         ) as drg_accuracy_rate
     from audited
@@ -348,20 +319,14 @@ select * from final
 --   drg_mismatches      BIGINT   -- of which original_drg ≠ audited_drg
 --   drg_accuracy_rate   DOUBLE   -- fraction: 1 − drg_mismatches ÷ drg_audits
 with audited as (
-    select
-        a.coder_id,
-        a.codes_reviewed,
-        a.codes_changed,
-        a.original_drg is not null and a.audited_drg is not null as has_both_drgs,
-        a.original_drg <> a.audited_drg as drg_changed
-    from coding_audits as a
-    left join encounters as e on e.encounter_id = a.encounter_id
+    select a.coder_id, a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
+    from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -371,10 +336,9 @@ final as (
         cast(sum(codes_changed) as bigint) as codes_changed,
         cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
         cast(count(*) filter (where has_both_drgs) as bigint) as drg_audits,
-        cast(count(*) filter (where has_both_drgs and drg_changed) as bigint) as drg_mismatches,
+        cast(count(*) filter (where drg_mismatch) as bigint) as drg_mismatches,
         cast(
-            1 - cast(count(*) filter (where has_both_drgs and drg_changed) as double)
-            / nullif(count(*) filter (where has_both_drgs), 0)
+            1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
             as double
         ) as drg_accuracy_rate
     from audited
@@ -405,20 +369,15 @@ order by coder_id
 --   drg_accuracy_rate   DOUBLE   -- fraction: 1 − drg_mismatches ÷ drg_audits
 with audited as (
     select
-        a.coder_id,
         cast(date_trunc($grain, a.audit_date) as date) as period,
-        a.codes_reviewed,
-        a.codes_changed,
-        a.original_drg is not null and a.audited_drg is not null as has_both_drgs,
-        a.original_drg <> a.audited_drg as drg_changed
-    from coding_audits as a
-    left join encounters as e on e.encounter_id = a.encounter_id
+        a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
+    from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
 ),
 final as (
     select
@@ -428,10 +387,9 @@ final as (
         cast(sum(codes_changed) as bigint) as codes_changed,
         cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
         cast(count(*) filter (where has_both_drgs) as bigint) as drg_audits,
-        cast(count(*) filter (where has_both_drgs and drg_changed) as bigint) as drg_mismatches,
+        cast(count(*) filter (where drg_mismatch) as bigint) as drg_mismatches,
         cast(
-            1 - cast(count(*) filter (where has_both_drgs and drg_changed) as double)
-            / nullif(count(*) filter (where has_both_drgs), 0)
+            1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
             as double
         ) as drg_accuracy_rate
     from audited

@@ -18,10 +18,8 @@
 --   inpatient_los_days    BIGINT   -- days: Σ LOS of inpatient discharges (numerator of ALOS)
 --   alos_days             DOUBLE   -- days: inpatient_los_days ÷ inpatient_discharges
 with discharged as (
-    select
-        e.patient_type,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days
-    from encounters as e
+    select e.patient_type, e.los_days
+    from int_encounters as e
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -63,11 +61,8 @@ select * from final
 --   inpatient_los_days    BIGINT   -- days: Σ LOS of inpatient discharges
 --   alos_days             DOUBLE   -- days: inpatient_los_days ÷ inpatient_discharges
 with discharged as (
-    select
-        cast(date_trunc($grain, e.discharge_date) as date) as period,
-        e.patient_type,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days
-    from encounters as e
+    select cast(date_trunc($grain, e.discharge_date) as date) as period, e.patient_type, e.los_days
+    from int_encounters as e
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -107,7 +102,7 @@ order by period
 --   in_house_count   BIGINT    -- encounters in house at the end of the as-of date
 with in_house as (
     select e.patient_type
-    from encounters as e
+    from int_encounters as e
     where e.admit_date <= $as_of
       and (e.discharge_date is null or e.discharge_date > $as_of)
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -145,19 +140,8 @@ order by patient_type
 --   total_discharges  BIGINT    -- discharges in the period (denominator of share)
 --   share             DOUBLE    -- fraction: discharges ÷ total_discharges
 with discharged as (
-    select
-        coalesce(b.age_band, 'Unknown') as age_band,
-        coalesce(e.sex, 'Unknown') as sex,
-        coalesce(e.race, 'Unknown') as race,
-        coalesce(e.ethnicity, 'Unknown') as ethnicity,
-        e.financial_class,
-        case
-            when e.zip3 is null then 'Unknown'
-            when e.zip3 in (select r.zip3 from ref_restricted_zip3 as r) then '000'
-            else e.zip3
-        end as zip3
-    from encounters as e
-    left join ref_age_band as b on e.age_years between b.min_age and b.max_age
+    select e.mix_age_band, e.mix_sex, e.mix_race, e.mix_ethnicity, e.financial_class, e.mix_zip3
+    from int_encounters as e
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -165,32 +149,34 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-long as (
-    select 'age_band' as dimension, age_band as value from discharged
-    union all
-    select 'sex', sex from discharged
-    union all
-    select 'race', race from discharged
-    union all
-    select 'ethnicity', ethnicity from discharged
-    union all
-    select 'financial_class', financial_class from discharged
-    union all
-    select 'zip3', zip3 from discharged
+counted as (
+    -- one scan, one count per (dimension, value); exactly one column is not null in each grouping set
+    select
+        case
+            when grouping(mix_age_band) = 0 then 'age_band'
+            when grouping(mix_sex) = 0 then 'sex'
+            when grouping(mix_race) = 0 then 'race'
+            when grouping(mix_ethnicity) = 0 then 'ethnicity'
+            when grouping(financial_class) = 0 then 'financial_class'
+            else 'zip3'
+        end as dimension,
+        coalesce(mix_age_band, mix_sex, mix_race, mix_ethnicity, financial_class, mix_zip3) as value,
+        count(*) as discharges
+    from discharged
+    group by grouping sets ((mix_age_band), (mix_sex), (mix_race), (mix_ethnicity), (financial_class), (mix_zip3))
 ),
 total as (
     select count(*) as total_discharges from discharged
 ),
 final as (
     select
-        cast(l.dimension as varchar) as dimension,
-        cast(l.value as varchar) as value,
-        cast(count(*) as bigint) as discharges,
+        cast(c.dimension as varchar) as dimension,
+        cast(c.value as varchar) as value,
+        cast(c.discharges as bigint) as discharges,
         cast(t.total_discharges as bigint) as total_discharges,
-        cast(cast(count(*) as double) / t.total_discharges as double) as share
-    from long as l
+        cast(cast(c.discharges as double) / t.total_discharges as double) as share
+    from counted as c
     cross join total as t
-    group by l.dimension, l.value, t.total_discharges
 )
 select * from final
 order by dimension, value

@@ -1,7 +1,9 @@
--- Denials (him-primer.md, "Denials"). A claim belongs to a period by its submitted_date; the payer
--- filter is the claim's payer, the other filters the encounter's. Denied = status denied or partial.
--- Appeal overturn rate counts decided appeals only (overturned ÷ overturned + upheld; pending apart).
--- One-row queries give null (never 0) when no claim matches.
+-- Denials (him-primer.md, "Denials"), read from int_claims (warehouse/schema.sql): one row per claim
+-- with is_denied (status denied or partial), appeal_pending, denial_category (CARC) and its encounter's
+-- filter columns. A claim belongs to a period by its submitted_date; the payer filter is the claim's
+-- payer, the other filters the encounter's. Appeal overturn rate counts decided appeals only
+-- (overturned ÷ overturned + upheld; pending apart). One-row queries give null (never 0) when no
+-- claim matches.
 
 -- name: denials.summary
 -- Initial denial rate (by count and by dollars), denied amount, appeal outcomes and dollars recovered.
@@ -29,28 +31,14 @@
 --   recovered_amount      DECIMAL(18,2)   -- dollars: Σ recovered_amount (recovered by appeals)
 with submitted as (
     select
-        c.claim_id,
-        c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+        c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 final as (
     select
@@ -62,16 +50,20 @@ final as (
         cast(case when count(*) > 0 then coalesce(sum(denied_amount), 0) end as decimal(18, 2)) as all_denied_amount,
         cast(cast(coalesce(sum(denied_amount), 0) as double) / nullif(cast(sum(billed_amount) as double), 0)
             as double) as denial_dollar_rate,
-        cast(case when count(*) > 0 then coalesce(sum(denied_amount) filter (where is_denied), 0) end as decimal(18, 2)) as denied_amount,
-        cast(case when count(*) > 0 then count(*) filter (where appeal_outcome = 'overturned') end as bigint) as appeals_overturned,
-        cast(case when count(*) > 0 then count(*) filter (where appeal_outcome = 'upheld') end as bigint) as appeals_upheld,
+        cast(case when count(*) > 0 then coalesce(sum(denied_amount) filter (where is_denied), 0) end
+            as decimal(18, 2)) as denied_amount,
+        cast(case when count(*) > 0 then count(*) filter (where appeal_outcome = 'overturned') end as bigint)
+            as appeals_overturned,
+        cast(case when count(*) > 0 then count(*) filter (where appeal_outcome = 'upheld') end as bigint)
+            as appeals_upheld,
         cast(case when count(*) > 0 then count(*) filter (where appeal_pending) end as bigint) as appeals_pending,
         cast(
             cast(count(*) filter (where appeal_outcome = 'overturned') as double)
             / nullif(count(*) filter (where appeal_outcome in ('overturned', 'upheld')), 0)
             as double
         ) as denial_overturn_rate,
-        cast(case when count(*) > 0 then coalesce(sum(recovered_amount), 0) end as decimal(18, 2)) as recovered_amount
+        cast(case when count(*) > 0 then coalesce(sum(recovered_amount), 0) end as decimal(18, 2))
+            as recovered_amount
     from submitted
 )
 select * from final
@@ -103,29 +95,15 @@ select * from final
 --   recovered_amount      DECIMAL(18,2)   -- dollars: Σ recovered_amount (recovered by appeals)
 with submitted as (
     select
-        c.claim_id,
-        c.payer,
         cast(date_trunc($grain, c.submitted_date) as date) as period,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+        c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 final as (
     select
@@ -180,28 +158,15 @@ order by period
 --   recovered_amount      DECIMAL(18,2)   -- dollars: Σ recovered_amount (recovered by appeals)
 with submitted as (
     select
-        c.claim_id,
         c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+        c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 final as (
     select
@@ -249,57 +214,30 @@ order by payer
 --   total_claims_denied  BIGINT          -- all denied/partial claims of the period (denominator of share)
 --   share                DOUBLE          -- fraction: claims_denied ÷ total_claims_denied
 with submitted as (
-    select
-        c.claim_id,
-        c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+    select c.payer, c.carc_code, c.denial_category, c.denied_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and c.is_denied
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-denied as (
-    select
-        s.payer,
-        s.carc_code,
-        case
-            when s.carc_code is null then 'unspecified'
-            else coalesce(r.category, 'other')
-        end as category,
-        s.denied_amount
-    from submitted as s
-    left join ref_carc as r on r.carc_code = s.carc_code
-    where s.is_denied
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 total as (
-    select count(*) as total_claims_denied from denied
+    select count(*) as total_claims_denied from submitted
 ),
 final as (
     select
         cast(d.carc_code as varchar) as carc_code,
-        cast(d.category as varchar) as category,
+        cast(d.denial_category as varchar) as category,
         cast(count(*) as bigint) as claims_denied,
         cast(coalesce(sum(d.denied_amount), 0) as decimal(18, 2)) as denied_amount,
         cast(t.total_claims_denied as bigint) as total_claims_denied,
         cast(cast(count(*) as double) / t.total_claims_denied as double) as share
-    from denied as d
+    from submitted as d
     cross join total as t
-    group by d.carc_code, d.category, t.total_claims_denied
+    group by d.carc_code, d.denial_category, t.total_claims_denied
 )
 select * from final
 order by claims_denied desc, carc_code nulls last
@@ -321,56 +259,29 @@ order by claims_denied desc, carc_code nulls last
 --   total_claims_denied  BIGINT          -- all denied/partial claims of the period
 --   share                DOUBLE          -- fraction: claims_denied ÷ total_claims_denied
 with submitted as (
-    select
-        c.claim_id,
-        c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+    select c.payer, c.carc_code, c.denial_category, c.denied_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and c.is_denied
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-denied as (
-    select
-        s.payer,
-        s.carc_code,
-        case
-            when s.carc_code is null then 'unspecified'
-            else coalesce(r.category, 'other')
-        end as category,
-        s.denied_amount
-    from submitted as s
-    left join ref_carc as r on r.carc_code = s.carc_code
-    where s.is_denied
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 total as (
-    select count(*) as total_claims_denied from denied
+    select count(*) as total_claims_denied from submitted
 ),
 final as (
     select
-        cast(d.category as varchar) as category,
+        cast(d.denial_category as varchar) as category,
         cast(count(*) as bigint) as claims_denied,
         cast(coalesce(sum(d.denied_amount), 0) as decimal(18, 2)) as denied_amount,
         cast(t.total_claims_denied as bigint) as total_claims_denied,
         cast(cast(count(*) as double) / t.total_claims_denied as double) as share
-    from denied as d
+    from submitted as d
     cross join total as t
-    group by d.category, t.total_claims_denied
+    group by d.denial_category, t.total_claims_denied
 )
 select * from final
 order by claims_denied desc, category
@@ -391,51 +302,24 @@ order by claims_denied desc, category
 --   claims_denied  BIGINT          -- denied/partial claims
 --   denied_amount  DECIMAL(18,2)   -- dollars: Σ denied_amount
 with submitted as (
-    select
-        c.claim_id,
-        c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+    select c.payer, c.carc_code, c.denial_category, c.denied_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and c.is_denied
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-denied as (
-    select
-        s.payer,
-        s.carc_code,
-        case
-            when s.carc_code is null then 'unspecified'
-            else coalesce(r.category, 'other')
-        end as category,
-        s.denied_amount
-    from submitted as s
-    left join ref_carc as r on r.carc_code = s.carc_code
-    where s.is_denied
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 final as (
     select
         cast(payer as varchar) as payer,
-        cast(category as varchar) as category,
+        cast(denial_category as varchar) as category,
         cast(count(*) as bigint) as claims_denied,
         cast(coalesce(sum(denied_amount), 0) as decimal(18, 2)) as denied_amount
-    from denied
-    group by payer, category
+    from submitted
+    group by payer, denial_category
 )
 select * from final
 order by payer, claims_denied desc, category
@@ -460,33 +344,17 @@ order by payer, claims_denied desc, category
 --   recovered_amount      DECIMAL(18,2)   -- dollars: Σ recovered_amount of those
 --   net_write_off_amount  DECIMAL(18,2)   -- dollars: denied_amount − recovered_amount
 with submitted as (
-    select
-        c.claim_id,
-        c.payer,
-        c.status in ('denied', 'partial') as is_denied,
-        c.billed_amount,
-        c.denied_amount,
-        c.appeal_outcome,
-        case
-            when c.appeal_outcome = 'pending' then true
-            when c.appeal_outcome is null and c.appeal_date is not null then true
-            else false
-        end as appeal_pending,
-        c.recovered_amount,
-        c.carc_code,
-        coalesce(c.denial_date, c.submitted_date) as denied_on
-    from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
+    select c.is_denied, c.appeal_outcome, c.appeal_pending, c.denied_on, c.denied_amount, c.recovered_amount
+    from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
 ),
 written_off as (
     select
-        s.claim_id,
         coalesce(s.denied_amount, 0) as denied_amount,
         coalesce(s.recovered_amount, 0) as recovered_amount,
         s.is_denied

@@ -1,9 +1,11 @@
 -- DRG mix and case mix index (him-primer.md, "DRG mix and case mix index").
--- Inpatient discharges of the period (by discharge_date). Each discharge is looked up in the MS-DRG
--- table of its federal fiscal year (Oct 1 - Sep 30), or the nearest fiscal year's table when the
--- warehouse has none for that year (counted in nearest_fy_count, which the screen notes). Discharges
--- with no DRG ("ungrouped") or a DRG missing from the applied table are counted apart and excluded
--- from CMI. The CTE chain is the same in every query of this file.
+-- Inpatient discharges of the period (by discharge_date), read from int_encounters (warehouse/schema.sql),
+-- where each discharge is already looked up in the MS-DRG table of its federal fiscal year (Oct 1 -
+-- Sep 30), or the nearest fiscal year's table when the warehouse has none for that year
+-- (drg_table_year <> fiscal_year: counted in nearest_fy_count, which the screen notes), with its
+-- weight, GMLOS and CC/MCC family (titles are read from ref_msdrg after aggregating). Discharges with
+-- no DRG ("ungrouped") or a DRG missing from the applied table (not drg_in_table) are counted apart
+-- and excluded from CMI.
 
 -- name: drg.cmi
 -- Case mix index of the period: mean relative weight over inpatient discharges found in the table.
@@ -25,13 +27,8 @@
 --   drg_not_in_table_count  BIGINT          -- with an MS-DRG missing from the applied table
 --   nearest_fy_count        BIGINT          -- weighted with another fiscal year's table (none for theirs)
 with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+    select e.ms_drg, e.fiscal_year, e.drg_table_year, e.drg_in_table, e.drg_weight
+    from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -40,56 +37,21 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
 final as (
     select
         cast(nullif(count(*), 0) as bigint) as inpatient_discharges,
-        cast(case when count(*) > 0 then count(*) filter (where in_table) end as bigint) as weighted_discharges,
-        cast(sum(weight) filter (where in_table) as decimal(18, 4)) as weight_sum,
-        cast(cast(sum(weight) filter (where in_table) as double) / nullif(count(*) filter (where in_table), 0) as double)
-            as cmi,
+        cast(case when count(*) > 0 then count(*) filter (where drg_in_table) end as bigint) as weighted_discharges,
+        cast(sum(drg_weight) filter (where drg_in_table) as decimal(18, 4)) as weight_sum,
+        cast(
+            cast(sum(drg_weight) filter (where drg_in_table) as double)
+            / nullif(count(*) filter (where drg_in_table), 0) as double
+        ) as cmi,
         cast(case when count(*) > 0 then count(*) filter (where ms_drg is null) end as bigint) as ungrouped_count,
-        cast(case when count(*) > 0 then count(*) filter (where ms_drg is not null and not in_table) end as bigint)
-            as drg_not_in_table_count,
-        cast(case when count(*) > 0 then count(*) filter (where in_table and table_year <> fiscal_year) end
+        cast(case when count(*) > 0 then count(*) filter (where ms_drg is not null and not drg_in_table) end
+            as bigint) as drg_not_in_table_count,
+        cast(case when count(*) > 0 then count(*) filter (where drg_in_table and drg_table_year <> fiscal_year) end
             as bigint) as nearest_fy_count
-    from grouped
+    from discharged
 )
 select * from final
 
@@ -114,14 +76,8 @@ select * from final
 --   ungrouped_count         BIGINT          -- with no MS-DRG
 --   drg_not_in_table_count  BIGINT          -- with an MS-DRG missing from the applied table
 with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        cast(date_trunc($grain, e.discharge_date) as date) as period,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+    select cast(date_trunc($grain, e.discharge_date) as date) as period, e.ms_drg, e.drg_in_table, e.drg_weight
+    from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -130,55 +86,19 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.period,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
 final as (
     select
         cast(period as date) as period,
         cast(count(*) as bigint) as inpatient_discharges,
-        cast(count(*) filter (where in_table) as bigint) as weighted_discharges,
-        cast(sum(weight) filter (where in_table) as decimal(18, 4)) as weight_sum,
-        cast(cast(sum(weight) filter (where in_table) as double) / nullif(count(*) filter (where in_table), 0) as double)
-            as cmi,
+        cast(count(*) filter (where drg_in_table) as bigint) as weighted_discharges,
+        cast(sum(drg_weight) filter (where drg_in_table) as decimal(18, 4)) as weight_sum,
+        cast(
+            cast(sum(drg_weight) filter (where drg_in_table) as double)
+            / nullif(count(*) filter (where drg_in_table), 0) as double
+        ) as cmi,
         cast(count(*) filter (where ms_drg is null) as bigint) as ungrouped_count,
-        cast(count(*) filter (where ms_drg is not null and not in_table) as bigint) as drg_not_in_table_count
-    from grouped
+        cast(count(*) filter (where ms_drg is not null and not drg_in_table) as bigint) as drg_not_in_table_count
+    from discharged
     group by period
 )
 select * from final
@@ -203,14 +123,8 @@ order by period
 --   weight_sum           DECIMAL(18,4)   -- Σ relative weight
 --   cmi                  DOUBLE          -- weight_sum ÷ weighted_discharges
 with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        cast(date_trunc($grain, e.discharge_date) as date) as period,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+    select cast(date_trunc($grain, e.discharge_date) as date) as period, e.drg_type, e.drg_in_table, e.drg_weight
+    from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -219,53 +133,15 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.period,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
 final as (
     select
         cast(period as date) as period,
         cast(drg_type as varchar) as drg_type,
         cast(count(*) as bigint) as weighted_discharges,
-        cast(sum(weight) as decimal(18, 4)) as weight_sum,
-        cast(cast(sum(weight) as double) / count(*) as double) as cmi
-    from grouped
-    where in_table
+        cast(sum(drg_weight) as decimal(18, 4)) as weight_sum,
+        cast(cast(sum(drg_weight) as double) / count(*) as double) as cmi
+    from discharged
+    where drg_in_table
     group by period, drg_type
 )
 select * from final
@@ -294,13 +170,8 @@ order by period, drg_type
 --   share                 DOUBLE    -- fraction: discharges ÷ inpatient_discharges
 --   avg_weight            DOUBLE    -- mean relative weight of the weighted discharges
 with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+    select e.ms_drg, e.drg_table_year, e.drg_in_table, e.drg_weight
+    from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
@@ -309,61 +180,33 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
 total as (
-    select count(*) as inpatient_discharges from grouped
+    select count(*) as inpatient_discharges from discharged
+),
+per_drg as (
+    select
+        ms_drg,
+        max(drg_table_year) filter (where drg_in_table) as table_year,  -- the newest table applied
+        count(*) as discharges,
+        count(*) filter (where drg_in_table) as weighted_discharges,
+        avg(drg_weight) filter (where drg_in_table) as avg_weight
+    from discharged
+    group by ms_drg
 ),
 final as (
     select
-        cast(g.ms_drg as varchar) as ms_drg,
-        cast(max_by(g.title, g.table_year) filter (where g.in_table) as varchar) as title,
-        cast(max_by(g.mdc, g.table_year) filter (where g.in_table) as varchar) as mdc,
-        cast(coalesce(max_by(g.drg_type, g.table_year) filter (where g.in_table), 'unknown') as varchar)
-            as drg_type,
-        cast(count(*) as bigint) as discharges,
-        cast(count(*) filter (where g.in_table) as bigint) as weighted_discharges,
+        cast(d.ms_drg as varchar) as ms_drg,
+        cast(r.title as varchar) as title,
+        cast(r.mdc as varchar) as mdc,
+        cast(coalesce(r.drg_type, 'unknown') as varchar) as drg_type,
+        cast(d.discharges as bigint) as discharges,
+        cast(d.weighted_discharges as bigint) as weighted_discharges,
         cast(t.inpatient_discharges as bigint) as inpatient_discharges,
-        cast(cast(count(*) as double) / t.inpatient_discharges as double) as share,
-        cast(avg(g.weight) filter (where g.in_table) as double) as avg_weight
-    from grouped as g
+        cast(cast(d.discharges as double) / t.inpatient_discharges as double) as share,
+        cast(d.avg_weight as double) as avg_weight
+    from per_drg as d
     cross join total as t
-    group by g.ms_drg, t.inpatient_discharges
+    left join ref_msdrg as r on r.fiscal_year = d.table_year and r.drg = d.ms_drg
 )
 select * from final
 order by discharges desc, ms_drg nulls last
@@ -390,14 +233,10 @@ order by discharges desc, ms_drg nulls last
 --   los_variance_days  DOUBLE    -- days: alos_days − gmlos_days
 --   los_index          DOUBLE    -- ratio: alos_days ÷ gmlos_days
 with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+    select e.ms_drg, e.drg_table_year, e.drg_gmlos, e.los_days
+    from int_encounters as e
     where e.patient_type = 'inpatient'
+      and e.drg_in_table
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -405,68 +244,30 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
 per_drg as (
     select
         ms_drg,
-        max_by(title, table_year) as title,
-        max_by(drg_type, table_year) as drg_type,
+        max(drg_table_year) as table_year,  -- the newest table applied: its title and type
         count(*) as discharges,
         sum(los_days) as los_days,
         avg(los_days) as alos_days,
-        avg(gmlos) as gmlos_days
-    from grouped
-    where in_table
+        avg(drg_gmlos) as gmlos_days
+    from discharged
     group by ms_drg
 ),
 final as (
     select
-        cast(ms_drg as varchar) as ms_drg,
-        cast(title as varchar) as title,
-        cast(drg_type as varchar) as drg_type,
-        cast(discharges as bigint) as discharges,
-        cast(los_days as bigint) as los_days,
-        cast(alos_days as double) as alos_days,
-        cast(gmlos_days as double) as gmlos_days,
-        cast(alos_days - gmlos_days as double) as los_variance_days,
-        cast(alos_days / nullif(gmlos_days, 0) as double) as los_index
-    from per_drg
+        cast(d.ms_drg as varchar) as ms_drg,
+        cast(r.title as varchar) as title,
+        cast(coalesce(r.drg_type, 'unknown') as varchar) as drg_type,
+        cast(d.discharges as bigint) as discharges,
+        cast(d.los_days as bigint) as los_days,
+        cast(d.alos_days as double) as alos_days,
+        cast(d.gmlos_days as double) as gmlos_days,
+        cast(d.alos_days - d.gmlos_days as double) as los_variance_days,
+        cast(d.alos_days / nullif(d.gmlos_days, 0) as double) as los_index
+    from per_drg as d
+    left join ref_msdrg as r on r.fiscal_year = d.table_year and r.drg = d.ms_drg
 )
 select * from final
 order by discharges desc, ms_drg
@@ -486,15 +287,12 @@ order by discharges desc, ms_drg
 --   eligible_discharges  BIGINT   -- discharges in DRG families that have CC/MCC splits (denominator)
 --   cc_mcc_discharges    BIGINT   -- of which in a WITH MCC / WITH CC / WITH CC/MCC DRG (numerator)
 --   cc_mcc_capture_rate  DOUBLE   -- fraction: cc_mcc_discharges ÷ eligible_discharges
-with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+with eligible as (
+    -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
+    select e.drg_with_cc_mcc
+    from int_encounters as e
     where e.patient_type = 'inpatient'
+      and e.drg_in_split_family
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -502,74 +300,12 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
-drg_family as (
-    -- a family is the title without its CC/MCC clause, within one MDC and table year; it "has splits"
-    -- when it holds both a WITH CC / WITH MCC / WITH CC/MCC DRG and one without
-    select
-        f.fiscal_year,
-        f.drg,
-        f.with_cc_mcc,
-        max(case when f.with_cc_mcc then 1 else 0 end) over w = 1
-            and min(case when f.with_cc_mcc then 1 else 0 end) over w = 0 as in_split_family
-    from (
-        select
-            fiscal_year,
-            drg,
-            mdc,
-            regexp_matches(title, ' (WITH|W) (CC/MCC|MCC|CC)\b') as with_cc_mcc,
-            regexp_replace(title, ' (WITH|WITHOUT|W|W/O) (CC/MCC|MCC|CC)\b.*$', '') as family_title
-        from ref_msdrg
-    ) as f
-    window w as (partition by f.fiscal_year, f.mdc, f.family_title)
-),
-eligible as (
-    select g.encounter_id, g.service_line, f.with_cc_mcc
-    from grouped as g
-    join drg_family as f on f.fiscal_year = g.table_year and f.drg = g.ms_drg
-    where f.in_split_family
-),
 final as (
     select
         cast(nullif(count(*), 0) as bigint) as eligible_discharges,
-        cast(case when count(*) > 0 then count(*) filter (where with_cc_mcc) end as bigint) as cc_mcc_discharges,
-        cast(cast(count(*) filter (where with_cc_mcc) as double) / nullif(count(*), 0) as double)
+        cast(case when count(*) > 0 then count(*) filter (where drg_with_cc_mcc) end as bigint)
+            as cc_mcc_discharges,
+        cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / nullif(count(*), 0) as double)
             as cc_mcc_capture_rate
     from eligible
 )
@@ -591,15 +327,12 @@ select * from final
 --   eligible_discharges  BIGINT   -- discharges in DRG families that have CC/MCC splits (denominator)
 --   cc_mcc_discharges    BIGINT   -- of which in a WITH MCC / WITH CC / WITH CC/MCC DRG (numerator)
 --   cc_mcc_capture_rate  DOUBLE   -- fraction: cc_mcc_discharges ÷ eligible_discharges
-with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+with eligible as (
+    -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
+    select e.service_line, e.drg_with_cc_mcc
+    from int_encounters as e
     where e.patient_type = 'inpatient'
+      and e.drg_in_split_family
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -607,75 +340,12 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
-drg_family as (
-    -- a family is the title without its CC/MCC clause, within one MDC and table year; it "has splits"
-    -- when it holds both a WITH CC / WITH MCC / WITH CC/MCC DRG and one without
-    select
-        f.fiscal_year,
-        f.drg,
-        f.with_cc_mcc,
-        max(case when f.with_cc_mcc then 1 else 0 end) over w = 1
-            and min(case when f.with_cc_mcc then 1 else 0 end) over w = 0 as in_split_family
-    from (
-        select
-            fiscal_year,
-            drg,
-            mdc,
-            regexp_matches(title, ' (WITH|W) (CC/MCC|MCC|CC)\b') as with_cc_mcc,
-            regexp_replace(title, ' (WITH|WITHOUT|W|W/O) (CC/MCC|MCC|CC)\b.*$', '') as family_title
-        from ref_msdrg
-    ) as f
-    window w as (partition by f.fiscal_year, f.mdc, f.family_title)
-),
-eligible as (
-    select g.encounter_id, g.service_line, f.with_cc_mcc
-    from grouped as g
-    join drg_family as f on f.fiscal_year = g.table_year and f.drg = g.ms_drg
-    where f.in_split_family
-),
 final as (
     select
         cast(service_line as varchar) as service_line,
         cast(count(*) as bigint) as eligible_discharges,
-        cast(count(*) filter (where with_cc_mcc) as bigint) as cc_mcc_discharges,
-        cast(cast(count(*) filter (where with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
+        cast(count(*) filter (where drg_with_cc_mcc) as bigint) as cc_mcc_discharges,
+        cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
     from eligible
     group by service_line
 )
@@ -698,15 +368,12 @@ order by service_line nulls last
 --   eligible_discharges  BIGINT   -- discharges in DRG families that have CC/MCC splits (denominator)
 --   cc_mcc_discharges    BIGINT   -- of which in a WITH MCC / WITH CC / WITH CC/MCC DRG (numerator)
 --   cc_mcc_capture_rate  DOUBLE   -- fraction: cc_mcc_discharges ÷ eligible_discharges
-with discharged as (
-    select
-        e.encounter_id,
-        e.ms_drg,
-        e.service_line,
-        greatest(date_diff('day', e.admit_date, e.discharge_date), 1) as los_days,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from encounters as e
+with eligible as (
+    -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
+    select e.coder_id, e.drg_with_cc_mcc
+    from int_encounters as e
     where e.patient_type = 'inpatient'
+      and e.drg_in_split_family
       and e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -714,91 +381,14 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-table_years as (
-    select distinct fiscal_year from ref_msdrg
-),
-applied_year as (
-    -- the discharge's fiscal-year table, or the nearest year's when none is loaded (a tie: the newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from discharged) as d
-        cross join table_years as t
-    ) as ranked
-    where ranked.rn = 1
-),
-grouped as (
-    select
-        d.encounter_id,
-        d.ms_drg,
-        d.service_line,
-        d.los_days,
-        d.fiscal_year,
-        a.table_year,
-        m.drg is not null as in_table,
-        m.title,
-        m.mdc,
-        coalesce(m.drg_type, 'unknown') as drg_type,
-        m.weight,
-        m.gmlos
-    from discharged as d
-    left join applied_year as a on a.fiscal_year = d.fiscal_year
-    left join ref_msdrg as m on m.fiscal_year = a.table_year and m.drg = d.ms_drg
-),
-drg_family as (
-    -- a family is the title without its CC/MCC clause, within one MDC and table year; it "has splits"
-    -- when it holds both a WITH CC / WITH MCC / WITH CC/MCC DRG and one without
-    select
-        f.fiscal_year,
-        f.drg,
-        f.with_cc_mcc,
-        max(case when f.with_cc_mcc then 1 else 0 end) over w = 1
-            and min(case when f.with_cc_mcc then 1 else 0 end) over w = 0 as in_split_family
-    from (
-        select
-            fiscal_year,
-            drg,
-            mdc,
-            regexp_matches(title, ' (WITH|W) (CC/MCC|MCC|CC)\b') as with_cc_mcc,
-            regexp_replace(title, ' (WITH|WITHOUT|W|W/O) (CC/MCC|MCC|CC)\b.*$', '') as family_title
-        from ref_msdrg
-    ) as f
-    window w as (partition by f.fiscal_year, f.mdc, f.family_title)
-),
-eligible as (
-    select g.encounter_id, g.service_line, f.with_cc_mcc
-    from grouped as g
-    join drg_family as f on f.fiscal_year = g.table_year and f.drg = g.ms_drg
-    where f.in_split_family
-),
-encounter_coder as (
-    -- the coder of an encounter: who completed its latest `code` activity
-    select ranked.encounter_id, ranked.coder_id
-    from (
-        select
-            a.encounter_id,
-            a.coder_id,
-            row_number() over (partition by a.encounter_id order by a.completed_at desc, a.coder_id) as rn
-        from coding_activity as a
-        where a.activity = 'code'
-    ) as ranked
-    where ranked.rn = 1
-),
 final as (
     select
-        cast(c.coder_id as varchar) as coder_id,
+        cast(coder_id as varchar) as coder_id,
         cast(count(*) as bigint) as eligible_discharges,
-        cast(count(*) filter (where el.with_cc_mcc) as bigint) as cc_mcc_discharges,
-        cast(cast(count(*) filter (where el.with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
-    from eligible as el
-    left join encounter_coder as c on c.encounter_id = el.encounter_id
-    group by c.coder_id
+        cast(count(*) filter (where drg_with_cc_mcc) as bigint) as cc_mcc_discharges,
+        cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
+    from eligible
+    group by coder_id
 )
 select * from final
 order by coder_id nulls last

@@ -1,10 +1,13 @@
 -- HIM operations (him-primer.md, "HIM operations"): snapshots at an as-of date D computed from the
--- dates in the extract. Uncoded at D: discharge_date <= D and (coded_date empty or > D). Unbilled at D:
--- discharge_date <= D and (final_billed_date empty or > D). DNFB at D: unbilled at D and discharged
--- more than bill_hold_days before D (D − discharge_date > bill_hold_days). Aging buckets by
--- D − discharge_date: 0-3, 4-7, 8-14, 15-30, 31+ days. Counts are null (not 0) when no encounter
--- matching the filters was discharged by D; a 0 then means a real empty backlog.
--- The trend queries use DuckDB's generate_series for the calendar (Spark: explode(sequence(...))).
+-- dates in the extract (int_encounters). Uncoded at D: discharge_date <= D and (coded_date empty or > D).
+-- Unbilled at D: discharge_date <= D and (final_billed_date empty or > D). DNFB at D: unbilled at D and
+-- discharged more than bill_hold_days before D (D − discharge_date > bill_hold_days). Aging buckets
+-- (int_aging_buckets) by D − discharge_date: 0-3, 4-7, 8-14, 15-30, 31+ days. Counts are null (not 0)
+-- when no encounter matching the filters was discharged by D; a 0 then means a real empty backlog.
+-- The trends never join every snapshot date to every encounter: the state is kept as dated changes
+-- (+1 when discharged, -1 when coded or billed, ...), counted per day by grouping on the stored dates,
+-- then summed as a running total over the days and read at each period's snapshot date. They use DuckDB's generate_series for the calendar (Spark:
+-- explode(sequence(...))); `date + integer` adds days (Spark: date_add).
 
 -- name: operations.coding_backlog
 -- Coding backlog at D: discharged encounters uncoded at D. Grain: one row.
@@ -21,20 +24,12 @@
 --   backlog_charges      DECIMAL(18,2)   -- dollars: Σ total_charges of the backlog
 --   oldest_backlog_days  INTEGER         -- days: largest D − discharge_date in the backlog
 with discharged as (
+    -- encounters discharged by D, with their state at D
     select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.financial_class,
-        e.primary_payer,
-        e.service_line,
-        e.discharge_date,
-        e.coded_date,
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
-        e.coded_date is null or e.coded_date > $as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
-    from encounters as e
+        e.coded_date is null or e.coded_date > $as_of as uncoded
+    from int_encounters as e
     where e.discharge_date <= $as_of
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -68,20 +63,12 @@ select * from final
 --   backlog_count    BIGINT          -- encounters uncoded at D in the bucket
 --   backlog_charges  DECIMAL(18,2)   -- dollars: Σ total_charges
 with discharged as (
+    -- encounters discharged by D, with their state at D
     select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.financial_class,
-        e.primary_payer,
-        e.service_line,
-        e.discharge_date,
-        e.coded_date,
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
-        e.coded_date is null or e.coded_date > $as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
-    from encounters as e
+        e.coded_date is null or e.coded_date > $as_of as uncoded
+    from int_encounters as e
     where e.discharge_date <= $as_of
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -91,25 +78,14 @@ with discharged as (
 ),
 final as (
     select
-        cast(case
-            when age_days <= 3 then '0-3'
-            when age_days <= 7 then '4-7'
-            when age_days <= 14 then '8-14'
-            when age_days <= 30 then '15-30'
-            else '31+'
-        end as varchar) as aging_bucket,
-        cast(case
-            when age_days <= 3 then 1
-            when age_days <= 7 then 2
-            when age_days <= 14 then 3
-            when age_days <= 30 then 4
-            else 5
-        end as integer) as bucket_order,
+        cast(b.aging_bucket as varchar) as aging_bucket,
+        cast(b.bucket_order as integer) as bucket_order,
         cast(count(*) as bigint) as backlog_count,
-        cast(sum(total_charges) as decimal(18, 2)) as backlog_charges
-    from discharged
-    where uncoded
-    group by 1, 2
+        cast(sum(d.total_charges) as decimal(18, 2)) as backlog_charges
+    from discharged as d
+    join int_aging_buckets as b on b.age_days = least(d.age_days, 31)
+    where d.uncoded
+    group by b.aging_bucket, b.bucket_order
 )
 select * from final
 order by bucket_order
@@ -134,32 +110,19 @@ order by bucket_order
 --   avg_daily_charges_amount  DOUBLE          -- dollars per day: gross_charges_90d_amount ÷ 90 (denominator)
 --   dnfb_days                 DOUBLE          -- days: dnfb_amount ÷ avg_daily_charges_amount
 with discharged as (
+    -- encounters discharged by D, with their state at D
     select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.financial_class,
-        e.primary_payer,
-        e.service_line,
-        e.discharge_date,
-        e.coded_date,
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
-        e.coded_date is null or e.coded_date > $as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
-    from encounters as e
+        (e.final_billed_date is null or e.final_billed_date > $as_of)
+            and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
+    from int_encounters as e
     where e.discharge_date <= $as_of
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-state as (
-    select
-        d.*,
-        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
-    from discharged as d
 ),
 final as (
     select
@@ -176,7 +139,7 @@ final as (
             / nullif(cast(sum(total_charges) filter (where age_days < 90) as double) / 90, 0)
             as double
         ) as dnfb_days
-    from state
+    from discharged
 )
 select * from final
 
@@ -198,20 +161,14 @@ select * from final
 --   dnfb_count    BIGINT          -- encounters
 --   dnfb_amount   DECIMAL(18,2)   -- dollars: Σ total_charges
 with discharged as (
+    -- encounters discharged by D, with their state at D
     select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.financial_class,
-        e.primary_payer,
-        e.service_line,
-        e.discharge_date,
-        e.coded_date,
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
         e.coded_date is null or e.coded_date > $as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
-    from encounters as e
+        (e.final_billed_date is null or e.final_billed_date > $as_of)
+            and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
+    from int_encounters as e
     where e.discharge_date <= $as_of
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
@@ -219,35 +176,18 @@ with discharged as (
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-state as (
-    select
-        d.*,
-        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
-    from discharged as d
-),
 final as (
     select
-        cast(case when uncoded then 'awaiting_coding' else 'coded_awaiting_billing' end as varchar)
+        cast(case when d.uncoded then 'awaiting_coding' else 'coded_awaiting_billing' end as varchar)
             as dnfb_status,
-        cast(case
-            when age_days <= 3 then '0-3'
-            when age_days <= 7 then '4-7'
-            when age_days <= 14 then '8-14'
-            when age_days <= 30 then '15-30'
-            else '31+'
-        end as varchar) as aging_bucket,
-        cast(case
-            when age_days <= 3 then 1
-            when age_days <= 7 then 2
-            when age_days <= 14 then 3
-            when age_days <= 30 then 4
-            else 5
-        end as integer) as bucket_order,
+        cast(b.aging_bucket as varchar) as aging_bucket,
+        cast(b.bucket_order as integer) as bucket_order,
         cast(count(*) as bigint) as dnfb_count,
-        cast(sum(total_charges) as decimal(18, 2)) as dnfb_amount
-    from state
-    where in_dnfb
-    group by 1, 2, 3
+        cast(sum(d.total_charges) as decimal(18, 2)) as dnfb_amount
+    from discharged as d
+    join int_aging_buckets as b on b.age_days = least(d.age_days, 31)
+    where d.in_dnfb
+    group by 1, b.aging_bucket, b.bucket_order
 )
 select * from final
 order by dnfb_status, bucket_order
@@ -276,6 +216,7 @@ order by dnfb_status, bucket_order
 --   coded_date            DATE            -- coded date when coded by D, else null
 --   total_charges         DECIMAL(18,2)   -- dollars
 with discharged as (
+    -- encounters discharged by D, with their state at D
     select
         e.encounter_id,
         e.facility_id,
@@ -288,20 +229,15 @@ with discharged as (
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
         e.coded_date is null or e.coded_date > $as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > $as_of as unbilled
-    from encounters as e
+        (e.final_billed_date is null or e.final_billed_date > $as_of)
+            and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
+    from int_encounters as e
     where e.discharge_date <= $as_of
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-state as (
-    select
-        d.*,
-        d.unbilled and d.age_days > $bill_hold_days as in_dnfb
-    from discharged as d
 ),
 final as (
     select
@@ -317,7 +253,7 @@ final as (
             as dnfb_status,
         cast(case when uncoded then null else coded_date end as date) as coded_date,
         cast(total_charges as decimal(18, 2)) as total_charges
-    from state
+    from discharged
     where in_dnfb
 )
 select * from final
@@ -346,7 +282,7 @@ with bounds as (
     select
         greatest($date_from, min(discharge_date)) as first_day,
         least($date_to, greatest(current_date, max(discharge_date))) as last_day
-    from encounters
+    from int_encounters
 ),
 days as (
     select cast(t.day as date) as day
@@ -358,31 +294,54 @@ snapshots as (
     from days
     group by cast(date_trunc($grain, day) as date)
 ),
-discharged as (
-    select
-        s.period,
-        s.as_of,
-        e.total_charges,
-        date_diff('day', e.discharge_date, s.as_of) as age_days,
-        e.coded_date is null or e.coded_date > s.as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > s.as_of as unbilled
-    from snapshots as s
-    join encounters as e on e.discharge_date <= s.as_of
-    where true
+kept as (
+    select e.discharge_date, e.coded_date, e.final_billed_date, e.total_charges
+    from int_encounters as e
+    where e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
+changes as (
+    -- per day: +1 discharged, and +1 uncoded unless coded by the discharge day; -1 uncoded on the day
+    -- coded (later than discharged). Grouped by stored dates: a few hundred rows each.
+    select
+        discharge_date as day,
+        count(*) as discharged,
+        count(*) filter (where coded_date is null or coded_date > discharge_date) as uncoded
+    from kept
+    group by discharge_date
+    union all
+    select coded_date, 0, -count(*) from kept where coded_date > discharge_date group by coded_date
+),
+daily as (
+    -- net changes per day of the range; what changed before its first day counts on the first day
+    select greatest(c.day, b.first_day) as day, sum(c.discharged) as discharged, sum(c.uncoded) as uncoded
+    from changes as c
+    cross join bounds as b
+    where c.day <= b.last_day
+    group by greatest(c.day, b.first_day)
+),
+running as (
+    -- the state at the end of each day: the running sum of the changes
+    select
+        d.day,
+        sum(coalesce(x.discharged, 0)) over (order by d.day) as discharged_count,
+        sum(coalesce(x.uncoded, 0)) over (order by d.day) as backlog_count
+    from days as d
+    left join daily as x on x.day = d.day
+),
 final as (
     select
-        cast(period as date) as period,
-        cast(as_of as date) as as_of,
-        cast(count(*) as bigint) as discharged_count,
-        cast(count(*) filter (where uncoded) as bigint) as backlog_count
-    from discharged
-    group by period, as_of
+        cast(s.period as date) as period,
+        cast(s.as_of as date) as as_of,
+        cast(r.discharged_count as bigint) as discharged_count,
+        cast(r.backlog_count as bigint) as backlog_count
+    from snapshots as s
+    join running as r on r.day = s.as_of
+    where r.discharged_count > 0
 )
 select * from final
 order by period
@@ -412,7 +371,7 @@ with bounds as (
     select
         greatest($date_from, min(discharge_date)) as first_day,
         least($date_to, greatest(current_date, max(discharge_date))) as last_day
-    from encounters
+    from int_encounters
 ),
 days as (
     select cast(t.day as date) as day
@@ -424,42 +383,84 @@ snapshots as (
     from days
     group by cast(date_trunc($grain, day) as date)
 ),
-discharged as (
-    select
-        s.period,
-        s.as_of,
-        e.total_charges,
-        date_diff('day', e.discharge_date, s.as_of) as age_days,
-        e.coded_date is null or e.coded_date > s.as_of as uncoded,
-        e.final_billed_date is null or e.final_billed_date > s.as_of as unbilled
-    from snapshots as s
-    join encounters as e on e.discharge_date <= s.as_of
-    where true
+kept as (
+    select e.discharge_date, e.coded_date, e.final_billed_date, e.total_charges
+    from int_encounters as e
+    where e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
-state as (
-    select d.*, d.unbilled and d.age_days > $bill_hold_days as in_dnfb
-    from discharged as d
+discharged as (
+    -- per discharge day: encounters, their charges, and those that enter the DNFB bill_hold_days + 1
+    -- days later: not billed within bill_hold_days of discharge (or never billed)
+    select
+        discharge_date as day,
+        count(*) as discharged,
+        sum(total_charges) as charges,
+        count(*) filter (where final_billed_date is null or final_billed_date > discharge_date + $bill_hold_days)
+            as dnfb,
+        sum(total_charges) filter (
+            where final_billed_date is null or final_billed_date > discharge_date + $bill_hold_days
+        ) as dnfb_amount
+    from kept
+    group by discharge_date
+),
+changes as (
+    -- the charges enter the 90-day window on the discharge day and leave it 90 days later; the DNFB
+    -- entrants enter bill_hold_days + 1 days after discharge and leave on the day they are billed
+    select day, discharged, 0 as dnfb, cast(0 as decimal(18, 2)) as dnfb_amount, charges as charges_90d
+    from discharged
+    union all
+    select day + 90, 0, 0, 0, -charges from discharged
+    union all
+    select day + ($bill_hold_days + 1), 0, dnfb, dnfb_amount, 0 from discharged
+    union all
+    select final_billed_date, 0, -count(*), -sum(total_charges), 0
+    from kept
+    where final_billed_date > discharge_date + $bill_hold_days
+    group by final_billed_date
+),
+daily as (
+    -- net changes per day of the range; what changed before its first day counts on the first day
+    select
+        greatest(c.day, b.first_day) as day,
+        sum(c.discharged) as discharged,
+        sum(c.dnfb) as dnfb,
+        sum(c.dnfb_amount) as dnfb_amount,
+        sum(c.charges_90d) as charges_90d
+    from changes as c
+    cross join bounds as b
+    where c.day <= b.last_day
+    group by greatest(c.day, b.first_day)
+),
+running as (
+    -- the state at the end of each day: the running sum of the changes
+    select
+        d.day,
+        sum(coalesce(x.discharged, 0)) over (order by d.day) as discharged_count,
+        sum(coalesce(x.dnfb, 0)) over (order by d.day) as dnfb_count,
+        sum(coalesce(x.dnfb_amount, 0)) over (order by d.day) as dnfb_amount,
+        sum(coalesce(x.charges_90d, 0)) over (order by d.day) as gross_charges_90d_amount
+    from days as d
+    left join daily as x on x.day = d.day
 ),
 final as (
     select
-        cast(period as date) as period,
-        cast(as_of as date) as as_of,
-        cast(count(*) filter (where in_dnfb) as bigint) as dnfb_count,
-        cast(coalesce(sum(total_charges) filter (where in_dnfb), 0) as decimal(18, 2)) as dnfb_amount,
-        cast(coalesce(sum(total_charges) filter (where age_days < 90), 0) as decimal(18, 2))
-            as gross_charges_90d_amount,
+        cast(s.period as date) as period,
+        cast(s.as_of as date) as as_of,
+        cast(r.dnfb_count as bigint) as dnfb_count,
+        cast(r.dnfb_amount as decimal(18, 2)) as dnfb_amount,
+        cast(r.gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
         cast(
-            cast(coalesce(sum(total_charges) filter (where in_dnfb), 0) as double)
-            / nullif(cast(sum(total_charges) filter (where age_days < 90) as double) / 90, 0)
+            cast(r.dnfb_amount as double) / nullif(cast(r.gross_charges_90d_amount as double) / 90, 0)
             as double
         ) as dnfb_days
-    from state
-    group by period, as_of
+    from snapshots as s
+    join running as r on r.day = s.as_of
+    where r.discharged_count > 0
 )
 select * from final
 order by period

@@ -1,12 +1,16 @@
 -- The monthly scorecard (him-primer.md, "The monthly scorecard"): for a month M, period KPIs over M
 -- and as-of KPIs at M's last day, each as defined in its family file (demographics, drg, denials,
--- coding, operations); tests check that both agree. Null (never 0) where the month has no data:
--- a count is null when nothing of its kind happened in the month (as-of counts: when no encounter
--- was discharged by its last day), a rate when its denominator is 0 or null. The payer filter is the
+-- coding, operations); tests check that both agree (tests/sql/test_scorecard.py, test_layers.py, and
+-- an independent Polars oracle, test_oracle.py). Null (never 0) where the month has no data: a count
+-- is null when nothing of its kind happened in the month (as-of counts: when no encounter was
+-- discharged by its last day), a rate when its denominator is 0 or null. The payer filter is the
 -- claim's payer for the denial KPIs and the primary payer for the others.
--- scorecard.monthly and scorecard.trend share one body (only the months CTE differs); the trend's
--- calendar uses DuckDB's generate_series (Spark: explode(sequence(...))).
--- scorecard.trend_rollup gives the trend's numbers from the monthly rollup tables (warehouse/rollups.py).
+-- scorecard.monthly and scorecard.trend read the month-level intermediate tables int_month_flows and
+-- int_month_ends (warehouse/schema.sql), so their cost does not grow with the number of encounters;
+-- they share one body (only the months differ). The trend's calendar uses DuckDB's generate_series
+-- (Spark: explode(sequence(...))).
+-- scorecard.trend_rollup is scorecard.trend read through the rollup views a load makes
+-- (warehouse/sql/rollups.sql); on a file no load has built it fails with one clear error.
 
 -- name: scorecard.monthly
 -- The monthly scorecard: one row for month M with every scorecard KPI and the numerators and
@@ -58,206 +62,122 @@
 --   drg_audits                  BIGINT          -- audits carrying both DRGs
 --   drg_mismatches              BIGINT          -- of which original_drg ≠ audited_drg
 with months as (
-    select
-        cast(date_trunc('month', $month) as date) as month_start,
-        cast(date_trunc('month', $month) + interval 1 month - interval 1 day as date) as month_end
+    select cast(date_trunc('month', $month) as date) as month
 ),
-enc as (
-    select e.*
-    from encounters as e
+flows as (
+    -- the period KPIs' components in the month (int_month_flows: payer = the claim's payer for claims)
+    select
+        m.month,
+        sum(f.discharges) as discharges,
+        sum(f.inpatient_discharges) as inpatient_discharges,
+        sum(f.inpatient_los_days) as inpatient_los_days,
+        sum(f.weighted_discharges) as weighted_discharges,
+        sum(f.weight_sum) as weight_sum,
+        sum(f.claims_submitted) as claims_submitted,
+        sum(f.claims_denied) as claims_denied,
+        sum(f.denied_amount) as denied_amount,
+        sum(f.appeals_overturned) as appeals_overturned,
+        sum(f.appeals_decided) as appeals_decided,
+        sum(f.coding_activities) as coding_activities,
+        sum(f.charts_coded) as charts_coded,
+        sum(f.coding_microseconds) as coding_microseconds,
+        sum(f.inpatient_charts_coded) as inpatient_charts_coded,
+        sum(f.inpatient_coding_microseconds) as inpatient_coding_microseconds,
+        sum(f.encounters_coded) as encounters_coded,
+        sum(f.discharge_to_code_days) as discharge_to_code_days,
+        sum(f.codes_reviewed) as codes_reviewed,
+        sum(f.codes_changed) as codes_changed,
+        sum(f.drg_audits) as drg_audits,
+        sum(f.drg_mismatches) as drg_mismatches
+    from months as m
+    join int_month_flows as f on f.month = m.month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, f.payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+    group by m.month
 ),
-discharge_kpis as (
+month_ends as (
+    -- the as-of figures at the month's last day (int_month_ends; after its last month nothing changes)
     select
-        m.month_start,
-        count(*) as discharges,
-        count(*) filter (where e.patient_type = 'inpatient') as inpatient_discharges,
-        sum(greatest(date_diff('day', e.admit_date, e.discharge_date), 1))
-            filter (where e.patient_type = 'inpatient') as inpatient_los_days
-    from months as m
-    join enc as e on e.discharge_date between m.month_start and m.month_end
-    group by m.month_start
-),
-inpatient as (
-    select
-        m.month_start,
-        e.ms_drg,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from months as m
-    join enc as e on e.discharge_date between m.month_start and m.month_end
-    where e.patient_type = 'inpatient'
-),
-applied_year as (
-    -- the discharge's fiscal-year MS-DRG table, or the nearest year's when none is loaded (tie: newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from inpatient) as d
-        cross join (select distinct fiscal_year from ref_msdrg) as t
-    ) as ranked
-    where ranked.rn = 1
-),
-cmi_kpis as (
-    select
-        i.month_start,
-        count(r.drg) as weighted_discharges,
-        sum(r.weight) as weight_sum
-    from inpatient as i
-    left join applied_year as a on a.fiscal_year = i.fiscal_year
-    left join ref_msdrg as r on r.fiscal_year = a.table_year and r.drg = i.ms_drg
-    group by i.month_start
-),
-claim_kpis as (
-    select
-        m.month_start,
-        count(*) as claims_submitted,
-        count(*) filter (where c.status in ('denied', 'partial')) as claims_denied,
-        coalesce(sum(c.denied_amount) filter (where c.status in ('denied', 'partial')), 0) as denied_amount,
-        count(*) filter (where c.appeal_outcome = 'overturned') as appeals_overturned,
-        count(*) filter (where c.appeal_outcome in ('overturned', 'upheld')) as appeals_decided
-    from months as m
-    join claims as c on c.submitted_date between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = c.encounter_id
+        m.month,
+        sum(s.discharged_to_date) as discharged_to_date,
+        sum(s.uncoded_count) as coding_backlog,
+        sum(s.unbilled_count) filter (where s.age_days > $bill_hold_days) as dnfb_count,
+        sum(s.unbilled_amount) filter (where s.age_days > $bill_hold_days) as dnfb_amount,
+        sum(s.gross_charges_90d_amount) as gross_charges_90d_amount
+    from (select month, least(month, (select max(month) from int_month_ends)) as state_month from months) as m
+    join int_month_ends as s on s.month = m.state_month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
-),
-coding_kpis as (
-    select
-        m.month_start,
-        count(*) as coding_activities,
-        count(*) filter (where a.activity = 'code') as charts_coded,
-        sum(date_diff('microsecond', a.started_at, a.completed_at)) as coding_microseconds,
-        count(*) filter (where a.activity = 'code' and a.chart_type = 'inpatient') as inpatient_charts_coded,
-        sum(date_diff('microsecond', a.started_at, a.completed_at)) filter (where a.chart_type = 'inpatient')
-            as inpatient_coding_microseconds
-    from months as m
-    join coding_activity as a on cast(a.completed_at as date) between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
-),
-turnaround_kpis as (
-    select
-        m.month_start,
-        count(*) as encounters_coded,
-        sum(date_diff('day', e.discharge_date, e.coded_date)) as discharge_to_code_days
-    from months as m
-    join enc as e on e.coded_date between m.month_start and m.month_end
-    where e.discharge_date is not null
-    group by m.month_start
-),
-audit_kpis as (
-    select
-        m.month_start,
-        sum(a.codes_reviewed) as codes_reviewed,
-        sum(a.codes_changed) as codes_changed,
-        count(*) filter (where a.original_drg is not null and a.audited_drg is not null) as drg_audits,
-        count(*) filter (where a.original_drg <> a.audited_drg) as drg_mismatches
-    from months as m
-    join coding_audits as a on a.audit_date between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
+      and (array_length($facility) = 0 or list_contains($facility, s.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, s.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, s.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, s.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, s.service_line))
+    group by m.month
 ),
 snapshot_kpis as (
-    -- as-of figures at the month's last day D
+    -- null when nothing was discharged by the month's last day; a real 0 otherwise
     select
-        m.month_start,
-        count(*) as discharged_to_date,
-        count(*) filter (where e.coded_date is null or e.coded_date > m.month_end) as coding_backlog,
-        count(*) filter (
-            where (e.final_billed_date is null or e.final_billed_date > m.month_end)
-              and date_diff('day', e.discharge_date, m.month_end) > $bill_hold_days
-        ) as dnfb_count,
-        coalesce(sum(e.total_charges) filter (
-            where (e.final_billed_date is null or e.final_billed_date > m.month_end)
-              and date_diff('day', e.discharge_date, m.month_end) > $bill_hold_days
-        ), 0) as dnfb_amount,
-        coalesce(sum(e.total_charges) filter (where date_diff('day', e.discharge_date, m.month_end) < 90), 0)
-            as gross_charges_90d_amount
-    from months as m
-    join enc as e on e.discharge_date <= m.month_end
-    group by m.month_start
+        month,
+        discharged_to_date,
+        coalesce(coding_backlog, 0) as coding_backlog,
+        coalesce(dnfb_count, 0) as dnfb_count,
+        coalesce(dnfb_amount, 0) as dnfb_amount,
+        coalesce(gross_charges_90d_amount, 0) as gross_charges_90d_amount
+    from month_ends
+    where discharged_to_date > 0
 ),
 final as (
     select
-        cast(m.month_start as date) as month,
-        cast(d.discharges as bigint) as discharges,
-        cast(d.inpatient_discharges as bigint) as inpatient_discharges,
-        cast(cast(d.inpatient_los_days as double) / nullif(d.inpatient_discharges, 0) as double) as alos_days,
-        cast(cast(w.weight_sum as double) / nullif(w.weighted_discharges, 0) as double) as cmi,
-        cast(cast(c.claims_denied as double) / nullif(c.claims_submitted, 0) as double) as initial_denial_rate,
-        cast(c.denied_amount as decimal(18, 2)) as denied_amount,
-        cast(cast(c.appeals_overturned as double) / nullif(c.appeals_decided, 0) as double)
+        cast(m.month as date) as month,
+        cast(f.discharges as bigint) as discharges,
+        cast(f.inpatient_discharges as bigint) as inpatient_discharges,
+        cast(cast(f.inpatient_los_days as double) / nullif(f.inpatient_discharges, 0) as double) as alos_days,
+        cast(cast(f.weight_sum as double) / nullif(f.weighted_discharges, 0) as double) as cmi,
+        cast(cast(f.claims_denied as double) / nullif(f.claims_submitted, 0) as double) as initial_denial_rate,
+        cast(f.denied_amount as decimal(18, 2)) as denied_amount,
+        cast(cast(f.appeals_overturned as double) / nullif(f.appeals_decided, 0) as double)
             as denial_overturn_rate,
-        cast(k.charts_coded as bigint) as charts_coded,
-        cast(k.coding_microseconds / 3600000000.0 as double) as coding_hours,
-        cast(k.charts_coded / nullif(k.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
-        cast(cast(t.discharge_to_code_days as double) / nullif(t.encounters_coded, 0) as double)
+        cast(f.charts_coded as bigint) as charts_coded,
+        cast(f.coding_microseconds / 3600000000.0 as double) as coding_hours,
+        cast(f.charts_coded / nullif(f.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
+        cast(cast(f.discharge_to_code_days as double) / nullif(f.encounters_coded, 0) as double)
             as avg_discharge_to_code_days,
         cast(s.coding_backlog as bigint) as coding_backlog,
         cast(s.dnfb_count as bigint) as dnfb_count,
         cast(s.dnfb_amount as decimal(18, 2)) as dnfb_amount,
-        cast(1 - cast(q.codes_changed as double) / nullif(q.codes_reviewed, 0) as double) as coding_accuracy,
+        cast(1 - cast(f.codes_changed as double) / nullif(f.codes_reviewed, 0) as double) as coding_accuracy,
         cast(
             cast(s.dnfb_amount as double) / nullif(cast(s.gross_charges_90d_amount as double) / 90, 0) as double
         ) as dnfb_days,
-        cast(1 - cast(q.drg_mismatches as double) / nullif(q.drg_audits, 0) as double) as drg_accuracy,
+        cast(1 - cast(f.drg_mismatches as double) / nullif(f.drg_audits, 0) as double) as drg_accuracy,
         cast(
-            k.inpatient_charts_coded / nullif(k.inpatient_coding_microseconds / 3600000000.0, 0) as double
+            f.inpatient_charts_coded / nullif(f.inpatient_coding_microseconds / 3600000000.0, 0) as double
         ) as inpatient_charts_per_hour,
-        cast(d.inpatient_los_days as bigint) as inpatient_los_days,
-        cast(w.weighted_discharges as bigint) as weighted_discharges,
-        cast(w.weight_sum as decimal(18, 4)) as weight_sum,
-        cast(c.claims_submitted as bigint) as claims_submitted,
-        cast(c.claims_denied as bigint) as claims_denied,
-        cast(c.appeals_overturned as bigint) as appeals_overturned,
-        cast(c.appeals_decided as bigint) as appeals_decided,
-        cast(k.coding_activities as bigint) as coding_activities,
-        cast(k.inpatient_charts_coded as bigint) as inpatient_charts_coded,
-        cast(k.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
-        cast(t.encounters_coded as bigint) as encounters_coded,
-        cast(t.discharge_to_code_days as bigint) as discharge_to_code_days,
+        cast(f.inpatient_los_days as bigint) as inpatient_los_days,
+        cast(f.weighted_discharges as bigint) as weighted_discharges,
+        cast(f.weight_sum as decimal(18, 4)) as weight_sum,
+        cast(f.claims_submitted as bigint) as claims_submitted,
+        cast(f.claims_denied as bigint) as claims_denied,
+        cast(f.appeals_overturned as bigint) as appeals_overturned,
+        cast(f.appeals_decided as bigint) as appeals_decided,
+        cast(f.coding_activities as bigint) as coding_activities,
+        cast(f.inpatient_charts_coded as bigint) as inpatient_charts_coded,
+        cast(f.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
+        cast(f.encounters_coded as bigint) as encounters_coded,
+        cast(f.discharge_to_code_days as bigint) as discharge_to_code_days,
         cast(s.discharged_to_date as bigint) as discharged_to_date,
         cast(s.gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
-        cast(q.codes_reviewed as bigint) as codes_reviewed,
-        cast(q.codes_changed as bigint) as codes_changed,
-        cast(q.drg_audits as bigint) as drg_audits,
-        cast(q.drg_mismatches as bigint) as drg_mismatches
+        cast(f.codes_reviewed as bigint) as codes_reviewed,
+        cast(f.codes_changed as bigint) as codes_changed,
+        cast(f.drg_audits as bigint) as drg_audits,
+        cast(f.drg_mismatches as bigint) as drg_mismatches
     from months as m
-    left join discharge_kpis as d on d.month_start = m.month_start
-    left join cmi_kpis as w on w.month_start = m.month_start
-    left join claim_kpis as c on c.month_start = m.month_start
-    left join coding_kpis as k on k.month_start = m.month_start
-    left join turnaround_kpis as t on t.month_start = m.month_start
-    left join audit_kpis as q on q.month_start = m.month_start
-    left join snapshot_kpis as s on s.month_start = m.month_start
+    left join flows as f on f.month = m.month
+    left join snapshot_kpis as s on s.month = m.month
 )
 select * from final
 order by month
@@ -312,219 +232,135 @@ order by month
 --   drg_audits                  BIGINT          -- audits carrying both DRGs
 --   drg_mismatches              BIGINT          -- of which original_drg ≠ audited_drg
 with months as (
-    select
-        cast(t.m as date) as month_start,
-        cast(t.m + interval 1 month - interval 1 day as date) as month_end
+    select cast(t.m as date) as month
     from generate_series(
         cast(date_trunc('month', $month) - interval 12 month as date),
         cast(date_trunc('month', $month) as date),
         interval 1 month
     ) as t(m)
 ),
-enc as (
-    select e.*
-    from encounters as e
+flows as (
+    -- the period KPIs' components in the month (int_month_flows: payer = the claim's payer for claims)
+    select
+        m.month,
+        sum(f.discharges) as discharges,
+        sum(f.inpatient_discharges) as inpatient_discharges,
+        sum(f.inpatient_los_days) as inpatient_los_days,
+        sum(f.weighted_discharges) as weighted_discharges,
+        sum(f.weight_sum) as weight_sum,
+        sum(f.claims_submitted) as claims_submitted,
+        sum(f.claims_denied) as claims_denied,
+        sum(f.denied_amount) as denied_amount,
+        sum(f.appeals_overturned) as appeals_overturned,
+        sum(f.appeals_decided) as appeals_decided,
+        sum(f.coding_activities) as coding_activities,
+        sum(f.charts_coded) as charts_coded,
+        sum(f.coding_microseconds) as coding_microseconds,
+        sum(f.inpatient_charts_coded) as inpatient_charts_coded,
+        sum(f.inpatient_coding_microseconds) as inpatient_coding_microseconds,
+        sum(f.encounters_coded) as encounters_coded,
+        sum(f.discharge_to_code_days) as discharge_to_code_days,
+        sum(f.codes_reviewed) as codes_reviewed,
+        sum(f.codes_changed) as codes_changed,
+        sum(f.drg_audits) as drg_audits,
+        sum(f.drg_mismatches) as drg_mismatches
+    from months as m
+    join int_month_flows as f on f.month = m.month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, f.payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+    group by m.month
 ),
-discharge_kpis as (
+month_ends as (
+    -- the as-of figures at the month's last day (int_month_ends; after its last month nothing changes)
     select
-        m.month_start,
-        count(*) as discharges,
-        count(*) filter (where e.patient_type = 'inpatient') as inpatient_discharges,
-        sum(greatest(date_diff('day', e.admit_date, e.discharge_date), 1))
-            filter (where e.patient_type = 'inpatient') as inpatient_los_days
-    from months as m
-    join enc as e on e.discharge_date between m.month_start and m.month_end
-    group by m.month_start
-),
-inpatient as (
-    select
-        m.month_start,
-        e.ms_drg,
-        year(e.discharge_date) + case when month(e.discharge_date) >= 10 then 1 else 0 end as fiscal_year
-    from months as m
-    join enc as e on e.discharge_date between m.month_start and m.month_end
-    where e.patient_type = 'inpatient'
-),
-applied_year as (
-    -- the discharge's fiscal-year MS-DRG table, or the nearest year's when none is loaded (tie: newer)
-    select ranked.fiscal_year, ranked.table_year
-    from (
-        select
-            d.fiscal_year,
-            t.fiscal_year as table_year,
-            row_number() over (
-                partition by d.fiscal_year
-                order by abs(t.fiscal_year - d.fiscal_year), t.fiscal_year desc
-            ) as rn
-        from (select distinct fiscal_year from inpatient) as d
-        cross join (select distinct fiscal_year from ref_msdrg) as t
-    ) as ranked
-    where ranked.rn = 1
-),
-cmi_kpis as (
-    select
-        i.month_start,
-        count(r.drg) as weighted_discharges,
-        sum(r.weight) as weight_sum
-    from inpatient as i
-    left join applied_year as a on a.fiscal_year = i.fiscal_year
-    left join ref_msdrg as r on r.fiscal_year = a.table_year and r.drg = i.ms_drg
-    group by i.month_start
-),
-claim_kpis as (
-    select
-        m.month_start,
-        count(*) as claims_submitted,
-        count(*) filter (where c.status in ('denied', 'partial')) as claims_denied,
-        coalesce(sum(c.denied_amount) filter (where c.status in ('denied', 'partial')), 0) as denied_amount,
-        count(*) filter (where c.appeal_outcome = 'overturned') as appeals_overturned,
-        count(*) filter (where c.appeal_outcome in ('overturned', 'upheld')) as appeals_decided
-    from months as m
-    join claims as c on c.submitted_date between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = c.encounter_id
+        m.month,
+        sum(s.discharged_to_date) as discharged_to_date,
+        sum(s.uncoded_count) as coding_backlog,
+        sum(s.unbilled_count) filter (where s.age_days > $bill_hold_days) as dnfb_count,
+        sum(s.unbilled_amount) filter (where s.age_days > $bill_hold_days) as dnfb_amount,
+        sum(s.gross_charges_90d_amount) as gross_charges_90d_amount
+    from (select month, least(month, (select max(month) from int_month_ends)) as state_month from months) as m
+    join int_month_ends as s on s.month = m.state_month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
-),
-coding_kpis as (
-    select
-        m.month_start,
-        count(*) as coding_activities,
-        count(*) filter (where a.activity = 'code') as charts_coded,
-        sum(date_diff('microsecond', a.started_at, a.completed_at)) as coding_microseconds,
-        count(*) filter (where a.activity = 'code' and a.chart_type = 'inpatient') as inpatient_charts_coded,
-        sum(date_diff('microsecond', a.started_at, a.completed_at)) filter (where a.chart_type = 'inpatient')
-            as inpatient_coding_microseconds
-    from months as m
-    join coding_activity as a on cast(a.completed_at as date) between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
-),
-turnaround_kpis as (
-    select
-        m.month_start,
-        count(*) as encounters_coded,
-        sum(date_diff('day', e.discharge_date, e.coded_date)) as discharge_to_code_days
-    from months as m
-    join enc as e on e.coded_date between m.month_start and m.month_end
-    where e.discharge_date is not null
-    group by m.month_start
-),
-audit_kpis as (
-    select
-        m.month_start,
-        sum(a.codes_reviewed) as codes_reviewed,
-        sum(a.codes_changed) as codes_changed,
-        count(*) filter (where a.original_drg is not null and a.audited_drg is not null) as drg_audits,
-        count(*) filter (where a.original_drg <> a.audited_drg) as drg_mismatches
-    from months as m
-    join coding_audits as a on a.audit_date between m.month_start and m.month_end
-    left join encounters as e on e.encounter_id = a.encounter_id
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by m.month_start
+      and (array_length($facility) = 0 or list_contains($facility, s.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, s.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, s.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, s.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, s.service_line))
+    group by m.month
 ),
 snapshot_kpis as (
-    -- as-of figures at the month's last day D
+    -- null when nothing was discharged by the month's last day; a real 0 otherwise
     select
-        m.month_start,
-        count(*) as discharged_to_date,
-        count(*) filter (where e.coded_date is null or e.coded_date > m.month_end) as coding_backlog,
-        count(*) filter (
-            where (e.final_billed_date is null or e.final_billed_date > m.month_end)
-              and date_diff('day', e.discharge_date, m.month_end) > $bill_hold_days
-        ) as dnfb_count,
-        coalesce(sum(e.total_charges) filter (
-            where (e.final_billed_date is null or e.final_billed_date > m.month_end)
-              and date_diff('day', e.discharge_date, m.month_end) > $bill_hold_days
-        ), 0) as dnfb_amount,
-        coalesce(sum(e.total_charges) filter (where date_diff('day', e.discharge_date, m.month_end) < 90), 0)
-            as gross_charges_90d_amount
-    from months as m
-    join enc as e on e.discharge_date <= m.month_end
-    group by m.month_start
+        month,
+        discharged_to_date,
+        coalesce(coding_backlog, 0) as coding_backlog,
+        coalesce(dnfb_count, 0) as dnfb_count,
+        coalesce(dnfb_amount, 0) as dnfb_amount,
+        coalesce(gross_charges_90d_amount, 0) as gross_charges_90d_amount
+    from month_ends
+    where discharged_to_date > 0
 ),
 final as (
     select
-        cast(m.month_start as date) as month,
-        cast(d.discharges as bigint) as discharges,
-        cast(d.inpatient_discharges as bigint) as inpatient_discharges,
-        cast(cast(d.inpatient_los_days as double) / nullif(d.inpatient_discharges, 0) as double) as alos_days,
-        cast(cast(w.weight_sum as double) / nullif(w.weighted_discharges, 0) as double) as cmi,
-        cast(cast(c.claims_denied as double) / nullif(c.claims_submitted, 0) as double) as initial_denial_rate,
-        cast(c.denied_amount as decimal(18, 2)) as denied_amount,
-        cast(cast(c.appeals_overturned as double) / nullif(c.appeals_decided, 0) as double)
+        cast(m.month as date) as month,
+        cast(f.discharges as bigint) as discharges,
+        cast(f.inpatient_discharges as bigint) as inpatient_discharges,
+        cast(cast(f.inpatient_los_days as double) / nullif(f.inpatient_discharges, 0) as double) as alos_days,
+        cast(cast(f.weight_sum as double) / nullif(f.weighted_discharges, 0) as double) as cmi,
+        cast(cast(f.claims_denied as double) / nullif(f.claims_submitted, 0) as double) as initial_denial_rate,
+        cast(f.denied_amount as decimal(18, 2)) as denied_amount,
+        cast(cast(f.appeals_overturned as double) / nullif(f.appeals_decided, 0) as double)
             as denial_overturn_rate,
-        cast(k.charts_coded as bigint) as charts_coded,
-        cast(k.coding_microseconds / 3600000000.0 as double) as coding_hours,
-        cast(k.charts_coded / nullif(k.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
-        cast(cast(t.discharge_to_code_days as double) / nullif(t.encounters_coded, 0) as double)
+        cast(f.charts_coded as bigint) as charts_coded,
+        cast(f.coding_microseconds / 3600000000.0 as double) as coding_hours,
+        cast(f.charts_coded / nullif(f.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
+        cast(cast(f.discharge_to_code_days as double) / nullif(f.encounters_coded, 0) as double)
             as avg_discharge_to_code_days,
         cast(s.coding_backlog as bigint) as coding_backlog,
         cast(s.dnfb_count as bigint) as dnfb_count,
         cast(s.dnfb_amount as decimal(18, 2)) as dnfb_amount,
-        cast(1 - cast(q.codes_changed as double) / nullif(q.codes_reviewed, 0) as double) as coding_accuracy,
+        cast(1 - cast(f.codes_changed as double) / nullif(f.codes_reviewed, 0) as double) as coding_accuracy,
         cast(
             cast(s.dnfb_amount as double) / nullif(cast(s.gross_charges_90d_amount as double) / 90, 0) as double
         ) as dnfb_days,
-        cast(1 - cast(q.drg_mismatches as double) / nullif(q.drg_audits, 0) as double) as drg_accuracy,
+        cast(1 - cast(f.drg_mismatches as double) / nullif(f.drg_audits, 0) as double) as drg_accuracy,
         cast(
-            k.inpatient_charts_coded / nullif(k.inpatient_coding_microseconds / 3600000000.0, 0) as double
+            f.inpatient_charts_coded / nullif(f.inpatient_coding_microseconds / 3600000000.0, 0) as double
         ) as inpatient_charts_per_hour,
-        cast(d.inpatient_los_days as bigint) as inpatient_los_days,
-        cast(w.weighted_discharges as bigint) as weighted_discharges,
-        cast(w.weight_sum as decimal(18, 4)) as weight_sum,
-        cast(c.claims_submitted as bigint) as claims_submitted,
-        cast(c.claims_denied as bigint) as claims_denied,
-        cast(c.appeals_overturned as bigint) as appeals_overturned,
-        cast(c.appeals_decided as bigint) as appeals_decided,
-        cast(k.coding_activities as bigint) as coding_activities,
-        cast(k.inpatient_charts_coded as bigint) as inpatient_charts_coded,
-        cast(k.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
-        cast(t.encounters_coded as bigint) as encounters_coded,
-        cast(t.discharge_to_code_days as bigint) as discharge_to_code_days,
+        cast(f.inpatient_los_days as bigint) as inpatient_los_days,
+        cast(f.weighted_discharges as bigint) as weighted_discharges,
+        cast(f.weight_sum as decimal(18, 4)) as weight_sum,
+        cast(f.claims_submitted as bigint) as claims_submitted,
+        cast(f.claims_denied as bigint) as claims_denied,
+        cast(f.appeals_overturned as bigint) as appeals_overturned,
+        cast(f.appeals_decided as bigint) as appeals_decided,
+        cast(f.coding_activities as bigint) as coding_activities,
+        cast(f.inpatient_charts_coded as bigint) as inpatient_charts_coded,
+        cast(f.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
+        cast(f.encounters_coded as bigint) as encounters_coded,
+        cast(f.discharge_to_code_days as bigint) as discharge_to_code_days,
         cast(s.discharged_to_date as bigint) as discharged_to_date,
         cast(s.gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
-        cast(q.codes_reviewed as bigint) as codes_reviewed,
-        cast(q.codes_changed as bigint) as codes_changed,
-        cast(q.drg_audits as bigint) as drg_audits,
-        cast(q.drg_mismatches as bigint) as drg_mismatches
+        cast(f.codes_reviewed as bigint) as codes_reviewed,
+        cast(f.codes_changed as bigint) as codes_changed,
+        cast(f.drg_audits as bigint) as drg_audits,
+        cast(f.drg_mismatches as bigint) as drg_mismatches
     from months as m
-    left join discharge_kpis as d on d.month_start = m.month_start
-    left join cmi_kpis as w on w.month_start = m.month_start
-    left join claim_kpis as c on c.month_start = m.month_start
-    left join coding_kpis as k on k.month_start = m.month_start
-    left join turnaround_kpis as t on t.month_start = m.month_start
-    left join audit_kpis as q on q.month_start = m.month_start
-    left join snapshot_kpis as s on s.month_start = m.month_start
+    left join flows as f on f.month = m.month
+    left join snapshot_kpis as s on s.month = m.month
 )
 select * from final
 order by month
 
 -- name: scorecard.trend_rollup
--- scorecard.trend computed from the monthly rollup tables built at the end of each load (fast for
--- sparklines; exactly the same numbers for months up to the month of the build — the as-of figures
--- of later months are not in the rollups). Grain: one row per month, oldest first.
+-- scorecard.trend read through the rollup views that only a load makes (rollup_month_flows and
+-- rollup_month_ends over the same month tables: exactly the same numbers; the dashboard's sparklines).
+-- Grain: one row per month, oldest first.
 -- params:
 --   month            DATE        -- the scorecard month (any day of it; its first day is used)
 --   bill_hold_days   INTEGER     -- DNFB counts encounters discharged more than this many days before D
@@ -572,220 +408,127 @@ order by month
 --   drg_audits                  BIGINT          -- audits carrying both DRGs
 --   drg_mismatches              BIGINT          -- of which original_drg ≠ audited_drg
 with months as (
-    select
-        cast(t.m as date) as month_start,
-        cast(t.m + interval 1 month - interval 1 day as date) as month_end
+    select cast(t.m as date) as month
     from generate_series(
         cast(date_trunc('month', $month) - interval 12 month as date),
         cast(date_trunc('month', $month) as date),
         interval 1 month
     ) as t(m)
 ),
-discharge_kpis as (
+flows as (
+    -- the period KPIs' components in the month (rollup_month_flows: payer = the claim's payer for claims)
     select
-        m.month_start,
-        sum(r.discharges) as discharges,
-        sum(r.inpatient_discharges) as inpatient_discharges,
-        sum(r.inpatient_los_days) as inpatient_los_days
+        m.month,
+        sum(f.discharges) as discharges,
+        sum(f.inpatient_discharges) as inpatient_discharges,
+        sum(f.inpatient_los_days) as inpatient_los_days,
+        sum(f.weighted_discharges) as weighted_discharges,
+        sum(f.weight_sum) as weight_sum,
+        sum(f.claims_submitted) as claims_submitted,
+        sum(f.claims_denied) as claims_denied,
+        sum(f.denied_amount) as denied_amount,
+        sum(f.appeals_overturned) as appeals_overturned,
+        sum(f.appeals_decided) as appeals_decided,
+        sum(f.coding_activities) as coding_activities,
+        sum(f.charts_coded) as charts_coded,
+        sum(f.coding_microseconds) as coding_microseconds,
+        sum(f.inpatient_charts_coded) as inpatient_charts_coded,
+        sum(f.inpatient_coding_microseconds) as inpatient_coding_microseconds,
+        sum(f.encounters_coded) as encounters_coded,
+        sum(f.discharge_to_code_days) as discharge_to_code_days,
+        sum(f.codes_reviewed) as codes_reviewed,
+        sum(f.codes_changed) as codes_changed,
+        sum(f.drg_audits) as drg_audits,
+        sum(f.drg_mismatches) as drg_mismatches
     from months as m
-    join rollup_discharges as r on r.month = m.month_start
+    join rollup_month_flows as f on f.month = m.month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
+      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, f.payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+    group by m.month
 ),
-cmi_kpis as (
+month_ends as (
+    -- the as-of figures at the month's last day (rollup_month_ends; after its last month nothing changes)
     select
-        m.month_start,
-        sum(r.weighted_discharges) as weighted_discharges,
-        sum(r.weight_sum) as weight_sum
-    from months as m
-    join rollup_discharges as r on r.month = m.month_start
-    where r.inpatient_discharges > 0
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-claim_kpis as (
-    select
-        m.month_start,
-        sum(r.claims_submitted) as claims_submitted,
-        sum(r.claims_denied) as claims_denied,
-        sum(r.denied_amount) as denied_amount,
-        sum(r.appeals_overturned) as appeals_overturned,
-        sum(r.appeals_overturned + r.appeals_upheld) as appeals_decided
-    from months as m
-    join rollup_claims as r on r.month = m.month_start
+        m.month,
+        sum(s.discharged_to_date) as discharged_to_date,
+        sum(s.uncoded_count) as coding_backlog,
+        sum(s.unbilled_count) filter (where s.age_days > $bill_hold_days) as dnfb_count,
+        sum(s.unbilled_amount) filter (where s.age_days > $bill_hold_days) as dnfb_amount,
+        sum(s.gross_charges_90d_amount) as gross_charges_90d_amount
+    from (select month, least(month, (select max(month) from rollup_month_ends)) as state_month from months) as m
+    join rollup_month_ends as s on s.month = m.state_month
     where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-coding_kpis as (
-    select
-        m.month_start,
-        sum(r.activities) as coding_activities,
-        sum(r.charts_coded) as charts_coded,
-        sum(r.coding_microseconds) as coding_microseconds,
-        coalesce(sum(r.charts_coded) filter (where r.chart_type = 'inpatient'), 0) as inpatient_charts_coded,
-        sum(r.coding_microseconds) filter (where r.chart_type = 'inpatient') as inpatient_coding_microseconds
-    from months as m
-    join rollup_coding as r on r.month = m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-turnaround_kpis as (
-    select
-        m.month_start,
-        sum(r.encounters_coded) as encounters_coded,
-        sum(r.discharge_to_code_days) as discharge_to_code_days
-    from months as m
-    join rollup_coded as r on r.month = m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-audit_kpis as (
-    select
-        m.month_start,
-        sum(r.codes_reviewed) as codes_reviewed,
-        sum(r.codes_changed) as codes_changed,
-        sum(r.drg_audits) as drg_audits,
-        sum(r.drg_mismatches) as drg_mismatches
-    from months as m
-    join rollup_audits as r on r.month = m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-population as (
-    -- as-of population: encounters discharged by the month's last day
-    select m.month_start, sum(r.discharges) as discharged_to_date
-    from months as m
-    join rollup_discharges as r on r.month <= m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-snapshot_rows as (
-    select
-        m.month_start,
-        sum(r.uncoded_count) as coding_backlog,
-        sum(r.unbilled_count) filter (where r.age_days > $bill_hold_days) as dnfb_count,
-        sum(r.unbilled_amount) filter (where r.age_days > $bill_hold_days) as dnfb_amount
-    from months as m
-    join rollup_snapshots as r on r.month = m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
-),
-charges_90d as (
-    select m.month_start, sum(r.gross_charges_90d_amount) as gross_charges_90d_amount
-    from months as m
-    join rollup_charges_90d as r on r.month = m.month_start
-    where true
-      and (array_length($facility) = 0 or list_contains($facility, r.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, r.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, r.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, r.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, r.service_line))
-    group by m.month_start
+      and (array_length($facility) = 0 or list_contains($facility, s.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, s.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, s.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, s.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, s.service_line))
+    group by m.month
 ),
 snapshot_kpis as (
+    -- null when nothing was discharged by the month's last day; a real 0 otherwise
     select
-        p.month_start,
-        p.discharged_to_date,
-        coalesce(s.coding_backlog, 0) as coding_backlog,
-        coalesce(s.dnfb_count, 0) as dnfb_count,
-        coalesce(s.dnfb_amount, 0) as dnfb_amount,
-        coalesce(g.gross_charges_90d_amount, 0) as gross_charges_90d_amount
-    from population as p
-    left join snapshot_rows as s on s.month_start = p.month_start
-    left join charges_90d as g on g.month_start = p.month_start
+        month,
+        discharged_to_date,
+        coalesce(coding_backlog, 0) as coding_backlog,
+        coalesce(dnfb_count, 0) as dnfb_count,
+        coalesce(dnfb_amount, 0) as dnfb_amount,
+        coalesce(gross_charges_90d_amount, 0) as gross_charges_90d_amount
+    from month_ends
+    where discharged_to_date > 0
 ),
 final as (
     select
-        cast(m.month_start as date) as month,
-        cast(d.discharges as bigint) as discharges,
-        cast(d.inpatient_discharges as bigint) as inpatient_discharges,
-        cast(cast(d.inpatient_los_days as double) / nullif(d.inpatient_discharges, 0) as double) as alos_days,
-        cast(cast(w.weight_sum as double) / nullif(w.weighted_discharges, 0) as double) as cmi,
-        cast(cast(c.claims_denied as double) / nullif(c.claims_submitted, 0) as double) as initial_denial_rate,
-        cast(c.denied_amount as decimal(18, 2)) as denied_amount,
-        cast(cast(c.appeals_overturned as double) / nullif(c.appeals_decided, 0) as double)
+        cast(m.month as date) as month,
+        cast(f.discharges as bigint) as discharges,
+        cast(f.inpatient_discharges as bigint) as inpatient_discharges,
+        cast(cast(f.inpatient_los_days as double) / nullif(f.inpatient_discharges, 0) as double) as alos_days,
+        cast(cast(f.weight_sum as double) / nullif(f.weighted_discharges, 0) as double) as cmi,
+        cast(cast(f.claims_denied as double) / nullif(f.claims_submitted, 0) as double) as initial_denial_rate,
+        cast(f.denied_amount as decimal(18, 2)) as denied_amount,
+        cast(cast(f.appeals_overturned as double) / nullif(f.appeals_decided, 0) as double)
             as denial_overturn_rate,
-        cast(k.charts_coded as bigint) as charts_coded,
-        cast(k.coding_microseconds / 3600000000.0 as double) as coding_hours,
-        cast(k.charts_coded / nullif(k.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
-        cast(cast(t.discharge_to_code_days as double) / nullif(t.encounters_coded, 0) as double)
+        cast(f.charts_coded as bigint) as charts_coded,
+        cast(f.coding_microseconds / 3600000000.0 as double) as coding_hours,
+        cast(f.charts_coded / nullif(f.coding_microseconds / 3600000000.0, 0) as double) as charts_per_hour,
+        cast(cast(f.discharge_to_code_days as double) / nullif(f.encounters_coded, 0) as double)
             as avg_discharge_to_code_days,
         cast(s.coding_backlog as bigint) as coding_backlog,
         cast(s.dnfb_count as bigint) as dnfb_count,
         cast(s.dnfb_amount as decimal(18, 2)) as dnfb_amount,
-        cast(1 - cast(q.codes_changed as double) / nullif(q.codes_reviewed, 0) as double) as coding_accuracy,
+        cast(1 - cast(f.codes_changed as double) / nullif(f.codes_reviewed, 0) as double) as coding_accuracy,
         cast(
             cast(s.dnfb_amount as double) / nullif(cast(s.gross_charges_90d_amount as double) / 90, 0) as double
         ) as dnfb_days,
-        cast(1 - cast(q.drg_mismatches as double) / nullif(q.drg_audits, 0) as double) as drg_accuracy,
+        cast(1 - cast(f.drg_mismatches as double) / nullif(f.drg_audits, 0) as double) as drg_accuracy,
         cast(
-            k.inpatient_charts_coded / nullif(k.inpatient_coding_microseconds / 3600000000.0, 0) as double
+            f.inpatient_charts_coded / nullif(f.inpatient_coding_microseconds / 3600000000.0, 0) as double
         ) as inpatient_charts_per_hour,
-        cast(d.inpatient_los_days as bigint) as inpatient_los_days,
-        cast(w.weighted_discharges as bigint) as weighted_discharges,
-        cast(w.weight_sum as decimal(18, 4)) as weight_sum,
-        cast(c.claims_submitted as bigint) as claims_submitted,
-        cast(c.claims_denied as bigint) as claims_denied,
-        cast(c.appeals_overturned as bigint) as appeals_overturned,
-        cast(c.appeals_decided as bigint) as appeals_decided,
-        cast(k.coding_activities as bigint) as coding_activities,
-        cast(k.inpatient_charts_coded as bigint) as inpatient_charts_coded,
-        cast(k.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
-        cast(t.encounters_coded as bigint) as encounters_coded,
-        cast(t.discharge_to_code_days as bigint) as discharge_to_code_days,
+        cast(f.inpatient_los_days as bigint) as inpatient_los_days,
+        cast(f.weighted_discharges as bigint) as weighted_discharges,
+        cast(f.weight_sum as decimal(18, 4)) as weight_sum,
+        cast(f.claims_submitted as bigint) as claims_submitted,
+        cast(f.claims_denied as bigint) as claims_denied,
+        cast(f.appeals_overturned as bigint) as appeals_overturned,
+        cast(f.appeals_decided as bigint) as appeals_decided,
+        cast(f.coding_activities as bigint) as coding_activities,
+        cast(f.inpatient_charts_coded as bigint) as inpatient_charts_coded,
+        cast(f.inpatient_coding_microseconds / 3600000000.0 as double) as inpatient_coding_hours,
+        cast(f.encounters_coded as bigint) as encounters_coded,
+        cast(f.discharge_to_code_days as bigint) as discharge_to_code_days,
         cast(s.discharged_to_date as bigint) as discharged_to_date,
         cast(s.gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
-        cast(q.codes_reviewed as bigint) as codes_reviewed,
-        cast(q.codes_changed as bigint) as codes_changed,
-        cast(q.drg_audits as bigint) as drg_audits,
-        cast(q.drg_mismatches as bigint) as drg_mismatches
+        cast(f.codes_reviewed as bigint) as codes_reviewed,
+        cast(f.codes_changed as bigint) as codes_changed,
+        cast(f.drg_audits as bigint) as drg_audits,
+        cast(f.drg_mismatches as bigint) as drg_mismatches
     from months as m
-    left join discharge_kpis as d on d.month_start = m.month_start
-    left join cmi_kpis as w on w.month_start = m.month_start
-    left join claim_kpis as c on c.month_start = m.month_start
-    left join coding_kpis as k on k.month_start = m.month_start
-    left join turnaround_kpis as t on t.month_start = m.month_start
-    left join audit_kpis as q on q.month_start = m.month_start
-    left join snapshot_kpis as s on s.month_start = m.month_start
+    left join flows as f on f.month = m.month
+    left join snapshot_kpis as s on s.month = m.month
 )
 select * from final
 order by month

@@ -3,7 +3,10 @@
 ``wh`` is a real DuckDB file in tmp_path created with ``warehouse/schema.sql``, with a hand-written
 MS-DRG table (FY2025 and FY2026 only), the age bands, a few CARC codes and the restricted ZIP3 list.
 Tests add rows with ``wh.enc(...)``, ``wh.claim(...)``, ``wh.act(...)``, ``wh.audit(...)`` and run
-queries through the real catalog with ``wh.run(name, **filters)``.
+queries through the real catalog with ``wh.run(name, **filters)``, which first rebuilds the
+intermediate tables and rollups (``warehouse.rollups.build``, as a load does) when rows were added.
+A query run on ``wh.con`` directly reads the tables of the last build, or before any build the schema's
+``int_*`` views (which are always current).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse import catalog
+from warehouse import catalog, rollups
 from warehouse.filters import Filters
 
 # fiscal_year, drg, title, mdc, drg_type, weight, gmlos
@@ -67,6 +70,7 @@ class Wh:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.con = create_warehouse(path)
+        self.stale = False  # rows were added since the last rollups.build
 
     def enc(
         self,
@@ -91,6 +95,7 @@ class Wh:
         patient: str = "p",
     ) -> None:
         """Insert one encounter."""
+        self.stale = True
         self.con.execute(
             "insert into encounters values "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, 1)",
@@ -135,6 +140,7 @@ class Wh:
         recovered: str | None = None,
     ) -> None:
         """Insert one claim."""
+        self.stale = True
         self.con.execute(
             "insert into claims values (?, ?, ?, ?, ?, ?, null, ?, ?, ?, null, ?, ?, ?, ?, 1)",
             [
@@ -165,6 +171,7 @@ class Wh:
         minutes: float = 30,
     ) -> None:
         """Insert one coding activity of ``minutes`` starting at ``start``."""
+        self.stale = True
         started = dt.datetime.fromisoformat(start)
         completed = started + dt.timedelta(minutes=minutes)
         self.con.execute(
@@ -185,13 +192,21 @@ class Wh:
         audited: str | None = None,
     ) -> None:
         """Insert one coding audit."""
+        self.stale = True
         self.con.execute(
             "insert into coding_audits values (?, ?, ?, ?, ?, ?, ?, ?, 1)",
             [aid, eid, coder, date, reviewed, changed, original, audited],
         )
 
+    def build(self) -> None:
+        """Rebuild the intermediate tables and rollups if rows were added since the last build."""
+        if self.stale:
+            rollups.build(self.con)
+            self.stale = False
+
     def run(self, name: str, **filters: Any) -> pl.DataFrame:
-        """Run a catalog query with Filters built from keyword arguments."""
+        """Run a catalog query with Filters built from keyword arguments (after :meth:`build`)."""
+        self.build()
         return catalog.run(name, Filters(**filters), con=self.con)
 
     def one(self, name: str, **filters: Any) -> dict[str, Any]:

@@ -1,0 +1,147 @@
+"""The intermediate layer and the formulations built on it, on the generated warehouse.
+
+- each ``int_*`` table built at load equals its definition (the ``int_*_view`` of warehouse/schema.sql);
+- the snapshot trends (running totals of dated changes) equal the one-date queries at every snapshot;
+- every month of ``scorecard.trend`` equals ``scorecard.monthly`` of that month.
+"""
+
+from __future__ import annotations
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from warehouse import catalog, rollups
+from warehouse.filters import Filters
+
+INTERMEDIATE = [t for t in rollups.tables() if t.startswith("int_")]
+
+
+@pytest.mark.parametrize("table", INTERMEDIATE)
+def test_intermediate_tables_equal_their_definitions(gen_con, table):
+    kinds = dict(gen_con.sql("select table_name, 'table' from duckdb_tables()").fetchall())
+    assert kinds.get(table) == "table", "rollups.build makes a table of it"
+    rows = gen_con.sql(f"select count(*) from {table}").fetchall()[0][0]
+    assert rows > 0
+    for a, b in ((table, f"{table}_view"), (f"{table}_view", table)):
+        missing = gen_con.sql(f"select count(*) from (select * from {a} except all select * from {b})")
+        assert missing.fetchall()[0][0] == 0, f"rows of {a} not in {b}"
+
+
+def test_schema_only_files_answer_through_the_views(tmp_path, create_wh):
+    con = create_wh(tmp_path / "w.duckdb")
+
+    def kinds():
+        return dict(
+            con.sql(
+                "select view_name, 'view' from duckdb_views() where not internal "
+                "union all select table_name, 'table' from duckdb_tables()"
+            ).fetchall()
+        )
+
+    before = kinds()
+    assert {before.get(t) for t in INTERMEDIATE} == {"view"}
+    assert not any(t in before for t in rollups.tables() if t.startswith("rollup_"))
+    rollups.build(con)
+    after = kinds()
+    assert {after[t] for t in INTERMEDIATE} == {"table"}
+    assert {after[t] for t in rollups.tables() if t.startswith("rollup_")} == {"view"}
+    con.close()
+
+
+TREND_CASES = [
+    ({"date_from": "2024-01-01", "date_to": "2026-01-31", "grain": "month"}, {}),
+    ({"date_from": "2025-02-10", "date_to": "2025-05-20", "grain": "week"}, {"facility": ("F1",)}),
+    ({"date_from": "2025-03-01", "date_to": "2025-04-15", "grain": "day"}, {"patient_type": ("inpatient",)}),
+    ({"date_from": "2023-06-01", "date_to": "2026-06-30", "grain": "quarter"}, {"payer": ("Aetna", "Cigna")}),
+    ({"date_from": "2024-01-01", "date_to": "2026-12-31", "grain": "year"}, {"service_line": ("Ortho",)}),
+]
+
+
+@pytest.mark.parametrize(("period", "filters"), TREND_CASES)
+@pytest.mark.parametrize("hold", [0, 3, 30])
+def test_snapshot_trends_equal_the_one_date_queries(gen_con, period, filters, hold):
+    f = Filters(**period, **filters, bill_hold_days=hold)
+    backlog = catalog.run("operations.backlog_trend", f, con=gen_con)
+    dnfb = catalog.run("operations.dnfb_trend", f, con=gen_con)
+    assert backlog.height > 0
+    assert backlog["as_of"].to_list() == dnfb["as_of"].to_list()
+    for b, d in zip(backlog.iter_rows(named=True), dnfb.iter_rows(named=True), strict=True):
+        at = Filters(**filters, as_of=b["as_of"], bill_hold_days=hold)
+        one = catalog.run("operations.coding_backlog", at, con=gen_con).row(0, named=True)
+        assert (b["discharged_count"], b["backlog_count"]) == (one["discharged_count"], one["backlog_count"])
+        one = catalog.run("operations.dnfb", at, con=gen_con).row(0, named=True)
+        got = {k: d[k] for k in ("dnfb_count", "dnfb_amount", "gross_charges_90d_amount", "dnfb_days")}
+        assert got == {k: one[k] for k in got}
+
+
+@pytest.mark.parametrize(
+    ("month", "filters"),
+    [
+        ("2025-06", {}),
+        ("2024-11", {"facility": ("F2",), "bill_hold_days": 0}),
+        ("2026-01", {"payer": ("Self",)}),
+    ],
+)
+def test_every_trend_month_equals_the_monthly_scorecard(gen_con, month, filters):
+    trend = catalog.run("scorecard.trend", Filters(month=month, **filters), con=gen_con)
+    for row in trend.iter_rows():
+        monthly = catalog.run("scorecard.monthly", Filters(month=row[0], **filters), con=gen_con)
+        assert_frame_equal(monthly, trend.filter(trend["month"] == row[0]))
+
+
+# (scorecard column, family query, its column); None = the sum of two columns, see below
+SAME = [
+    ("discharges", "demographics.volume", "discharges"),
+    ("inpatient_discharges", "demographics.volume", "inpatient_discharges"),
+    ("inpatient_los_days", "demographics.volume", "inpatient_los_days"),
+    ("weighted_discharges", "drg.cmi", "weighted_discharges"),
+    ("weight_sum", "drg.cmi", "weight_sum"),
+    ("claims_submitted", "denials.summary", "claims_submitted"),
+    ("claims_denied", "denials.summary", "claims_denied"),
+    ("denied_amount", "denials.summary", "denied_amount"),
+    ("appeals_overturned", "denials.summary", "appeals_overturned"),
+    ("coding_activities", "coding.productivity_summary", "activities"),
+    ("charts_coded", "coding.productivity_summary", "charts_coded"),
+    ("encounters_coded", "coding.turnaround", "encounters_coded"),
+    ("discharge_to_code_days", "coding.turnaround", "discharge_to_code_days"),
+    ("codes_reviewed", "coding.accuracy", "codes_reviewed"),
+    ("codes_changed", "coding.accuracy", "codes_changed"),
+    ("drg_audits", "coding.accuracy", "drg_audits"),
+    ("drg_mismatches", "coding.accuracy", "drg_mismatches"),
+    ("discharged_to_date", "operations.coding_backlog", "discharged_count"),
+    ("coding_backlog", "operations.coding_backlog", "backlog_count"),
+    ("dnfb_count", "operations.dnfb", "dnfb_count"),
+    ("dnfb_amount", "operations.dnfb", "dnfb_amount"),
+    ("gross_charges_90d_amount", "operations.dnfb", "gross_charges_90d_amount"),
+]
+
+
+@pytest.mark.parametrize(
+    ("month", "filters"),
+    [
+        ("2025-03", {}),
+        ("2024-10", {"facility": ("F1",), "bill_hold_days": 0}),
+        ("2025-12", {"patient_type": ("inpatient",), "payer": ("Medicare",)}),
+        (
+            "2026-01",
+            {"financial_class": ("commercial",), "service_line": ("Ortho", "Medicine"), "bill_hold_days": 30},
+        ),
+        ("2026-03", {}),  # after the last discharge: as-of figures only
+        ("2031-07", {"facility": ("F2",)}),  # long after the data: the state no longer changes
+        ("2023-11", {}),  # before the first discharge
+        ("2025-06", {"facility": ("nowhere",)}),
+    ],
+)
+def test_the_scorecard_month_tables_equal_the_family_queries(gen_con, month, filters):
+    f = Filters(**filters).for_month(month)
+    got = catalog.run("scorecard.monthly", f, con=gen_con).row(0, named=True)
+    rows = {name: catalog.run(name, f, con=gen_con).row(0, named=True) for name in {q for _, q, _ in SAME}}
+    assert {k: got[k] for k, _, _ in SAME} == {k: rows[q][c] for k, q, c in SAME}
+    summary = rows["denials.summary"]
+    decided = (
+        None
+        if summary["claims_submitted"] is None
+        else summary["appeals_overturned"] + summary["appeals_upheld"]
+    )
+    assert got["appeals_decided"] == decided
+    assert got["coding_hours"] == pytest.approx(rows["coding.productivity_summary"]["coding_hours"])
