@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -35,10 +35,11 @@ from warehouse.generations import (
 from warehouse.mapping import Mapping, load_mapping
 from warehouse.paths import WarehousePaths
 from warehouse.phi import load_secret
-from warehouse.readers import FileFailed, StructuralReject, open_extract
+from warehouse.readers import CONTROL_HINT, LINE_COLUMN, FileFailed, StructuralReject, open_extract
 from warehouse.sqlfiles import for_family, statement
 from warehouse.validate import (
     ReferenceSets,
+    ValidatedBatch,
     ValidationContext,
     empty_rejects,
     patient_key,
@@ -434,17 +435,23 @@ def _load_file_body(
     ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
     params = {"load_id": load_id, "family": fam.name, "file_name": path.name}
 
+    def checked() -> Iterator[tuple[int, ValidatedBatch, pl.DataFrame]]:
+        """Read and validate the file batch by batch: (records read, result, every reject)."""
+        for batch in opened.batches:
+            raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
+                [t for t in header_map.values()]
+                + [c for c in (LINE_COLUMN, CONTROL_HINT) if c in batch.frame.columns]
+            )
+            vb = validate_batch(raw, ctx)
+            rejects = pl.concat(
+                [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
+            )
+            yield batch.frame.height + len(batch.rejects), vb, rejects
+
     con.execute(for_family("load.sql", "create_stage", fam.name))
     con.execute(statement("load.sql", "create_stage_flags"))
-    for batch in opened.batches:
-        res.rows_read += batch.frame.height + len(batch.rejects)
-        raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
-            [t for t in header_map.values()] + ["__line"]
-        )
-        vb = validate_batch(raw, ctx)
-        rejects = pl.concat(
-            [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
-        )
+    for read, vb, rejects in checked():
+        res.rows_read += read
         res.accepted += vb.accepted.height
         res.rejected += rejects.height
         _insert(con, "_batch", vb.accepted, "insert_stage")
@@ -452,22 +459,25 @@ def _load_file_body(
         _insert(con, "_batch_rejects", rejects, "insert_rejects", params)
         faults.maybe("batch")
 
-    # Conflicting duplicates of a natural key: every copy is rejected.
-    con.execute(statement("load.sql", "conflicting_keys"))
-    dup_params = {
-        **params,
-        "key_column": ",".join(fam.key),
-        "message": f"{'+'.join(fam.key)}: " + REJECT_RULES["duplicate_key"],
-    }
-    moved = _count(con, statement("load.sql", "count_conflicting"))
-    if moved:
-        con.execute(statement("load.sql", "reject_conflicting"), dup_params)
-        con.execute(statement("load.sql", "delete_conflicting"))
-        res.accepted -= moved
-        res.rejected += moved
-    before = _count(con, statement("load.sql", "count_stage"))
-    con.execute(statement("load.sql", "drop_identical_duplicates"))
-    identical_copies = before - _count(con, statement("load.sql", "count_stage"))
+    # Duplicates of a natural key within the file (rare): conflicting copies are all rejected, identical
+    # copies after the first line count as unchanged. One group-by decides whether there are any.
+    identical_copies = 0
+    if _count(con, statement("load.sql", "count_repeated_keys")):
+        con.execute(statement("load.sql", "conflicting_keys"))
+        dup_params = {
+            **params,
+            "key_column": ",".join(fam.key),
+            "message": f"{'+'.join(fam.key)}: " + REJECT_RULES["duplicate_key"],
+        }
+        moved = _count(con, statement("load.sql", "count_conflicting"))
+        if moved:
+            con.execute(statement("load.sql", "reject_conflicting"), dup_params)
+            con.execute(statement("load.sql", "delete_conflicting"))
+            res.accepted -= moved
+            res.rejected += moved
+        before = _count(con, statement("load.sql", "count_stage"))
+        con.execute(statement("load.sql", "drop_identical_duplicates"))
+        identical_copies = before - _count(con, statement("load.sql", "count_stage"))
 
     if fam.parent:
         orphans = _count(con, statement("load.sql", "count_orphans"))
@@ -481,13 +491,20 @@ def _load_file_body(
             res.rejected += orphans
 
     staged = _count(con, statement("load.sql", "count_stage"))
-    con.execute(for_family("load.sql", "changed_rows", fam.name))
-    changed = _count(con, statement("load.sql", "count_changed"))
-    res.updated = _count(con, for_family("load.sql", "count_updates", fam.name))
-    res.inserted = changed - res.updated
-    res.unchanged = staged - changed + identical_copies
-    con.execute(for_family("load.sql", "delete_updated", fam.name))
-    con.execute(for_family("load.sql", "insert_changed", fam.name), {"load_id": load_id})
+    if not _count(con, for_family("load.sql", "count_overlap", fam.name)):
+        # Every key of the file is new to the warehouse (a first load, or new data): insert the stage
+        # as it is. Change detection below gives the same result, comparing every row for nothing.
+        con.execute(for_family("load.sql", "insert_staged", fam.name), {"load_id": load_id})
+        res.inserted, res.updated, res.unchanged = staged, 0, identical_copies
+    else:
+        con.execute(for_family("load.sql", "changed_rows", fam.name))
+        changed = _count(con, statement("load.sql", "count_changed"))
+        res.updated = _count(con, for_family("load.sql", "count_updates", fam.name))
+        res.inserted = changed - res.updated
+        res.unchanged = staged - changed + identical_copies
+        if res.updated:
+            con.execute(for_family("load.sql", "delete_updated", fam.name))
+        con.execute(for_family("load.sql", "insert_changed", fam.name), {"load_id": load_id})
 
     fparams = {"load_id": load_id, "family": fam.name}
     res.flagged = _count(con, statement("load.sql", "count_flagged"))

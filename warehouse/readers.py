@@ -2,8 +2,9 @@
 
 Every file becomes a stream of :class:`RawBatch` es: a Polars frame whose columns are the file's
 (normalised) headers, all ``Utf8``, plus ``__line``, the physical line of each record (header = line 1;
-for Parquet, row number + 1). Records that cannot be split into the header's columns never reach the
-frame: they come back as :class:`StructuralReject` s so that ``read = accepted + rejected`` holds.
+for Parquet, row number + 1), and for CSV ``__ctl``, whether the record holds a control character.
+Records that cannot be split into the header's columns never reach the frame: they come back as
+:class:`StructuralReject` s so that ``read = accepted + rejected`` holds.
 
 What fails a whole file (:class:`FileFailed`): empty file, binary content or a workbook renamed
 ``.csv``, invalid encoding, a truncated gzip or one with trailing garbage, an unreadable Parquet file.
@@ -24,12 +25,24 @@ from pathlib import Path
 import polars as pl
 
 LINE_COLUMN = "__line"
+#: Boolean column of CSV batches: does the record's text hold a control character anywhere? A hint for
+#: the validation, which then checks the record's columns one by one only where it is true.
+CONTROL_HINT = "__ctl"
+#: Characters no text value may hold (rule ``control_characters``): C0 controls but tab, line feed and
+#: carriage return; DEL; bidirectional overrides and isolates.
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]"
+#: Bytes read (and decoded) at a time; a quote-free chunk is split into columns by Polars in one go.
+#: Larger chunks (4-16 MiB) measured no faster, and raise the address-space peak (test F20).
 CHUNK_BYTES = 1 << 20
-DEFAULT_BATCH_ROWS = 200_000
+#: Records per batch. Narrow files reach it; wide ones stop at ``BATCH_CHARS`` first, which is what
+#: bounds a batch's memory (500,000 rows of 4 columns measured ~8% faster than 200,000).
+DEFAULT_BATCH_ROWS = 500_000
 #: A batch also ends once it holds this many characters of records, so wide rows keep memory bounded.
 BATCH_CHARS = 32 << 20
 #: A record longer than this (characters) is rejected ``line_too_long``.
 MAX_LINE_CHARS = 1 << 20
+#: Fewer lines than this between quoted multi-line records are split one by one, not as a block.
+MIN_BLOCK_LINES = 32
 #: A quoted field may span at most this many physical lines before it is judged never closed.
 MAX_EMBEDDED_LINES = 50
 DELIMITERS = (",", "\t", ";", "|")
@@ -220,6 +233,18 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 # ---------------------------------------------------------------- record splitting
 
 
+@dataclass
+class _Block:
+    """A run of consecutive physical lines that need no joining: none has an odd number of quotes.
+
+    ``text`` is either the lines joined by line feeds exactly as read (a quote-free stretch of a chunk,
+    carriage returns included) or a list of lines already split and stripped of carriage returns.
+    """
+
+    first_line: int
+    text: str | list[str]
+
+
 class _RecordSplitter:
     """Turns text chunks into (first_line, record_text) pairs, quote-aware, with recovery.
 
@@ -228,6 +253,11 @@ class _RecordSplitter:
     ``MAX_EMBEDDED_LINES`` lines (or at end of file) the first line is reported as an unbalanced quote
     and the lines after it are read again as records of their own, so one stray quote never swallows
     the rest of the file.
+
+    With ``fast_path`` set (by the reader, once the header is read), runs of lines that need no joining
+    come out whole as :class:`_Block` s for the reader to split column-wise in Polars: a chunk without
+    any quote is handed over as one string, and inside a chunk with quotes every run of lines with an
+    even number of quotes is handed over as a list.
     """
 
     def __init__(self, chunks: Iterator[str]) -> None:
@@ -236,36 +266,65 @@ class _RecordSplitter:
         self._partial = ""
         self._next_line_no = 1
         self._eof = False
-        self._block: tuple[int, list[str]] | None = None
+        self._block: _Block | None = None
+        #: complete lines read but not yet queued (the rest of the chunk that held the header)
+        self._unsplit: str | None = None
         self.fast_path = False  # set by the reader once the header is read
         #: set by the reader: does a record joined over several lines split into the header's fields?
         self.fits: Callable[[str], bool] | None = None
 
-    def _fill(self) -> bool:
-        while not self._lines and self._block is None:
-            if self._eof:
-                return False
+    def _read(self) -> str | None:
+        """The next run of complete lines (joined by line feeds), or None at end of file.
+
+        At end of file a last line without a line end is queued as a line of its own.
+        """
+        while not self._eof:
             chunk = next(self._chunks, None)
             if chunk is None:
                 self._eof = True
                 if self._partial:
                     self._push(self._partial)
                     self._partial = ""
-                continue
+                return None
             text = self._partial + chunk
             cut = text.rfind("\n")
             if cut < 0:  # inside a line; keep no more of a giant one than it takes to reject it
                 self._partial = text if len(text) <= MAX_LINE_CHARS else text[: MAX_LINE_CHARS + 1]
                 continue
             complete, self._partial = text[:cut], text[cut + 1 :]
-            if self.fast_path and '"' not in complete:
-                parts = complete.split("\n")
-                self._block = (self._next_line_no, parts)
-                self._next_line_no += len(parts)
+            return complete
+        return None
+
+    def _fill(self) -> bool:
+        while not self._lines and self._block is None:
+            if self._unsplit is not None:
+                complete, self._unsplit = self._unsplit, None
             else:
-                for part in complete.split("\n"):
-                    self._push(part)
+                complete = self._read()
+                if complete is None:
+                    return bool(self._lines)
+            self._queue(complete)
         return True
+
+    def _queue(self, complete: str) -> None:
+        """Queue complete lines: as one block when they hold no quote (fast path), else line by line."""
+        if self.fast_path and '"' not in complete:
+            self._block = _Block(self._next_line_no, complete)
+            self._next_line_no += complete.count("\n") + 1
+            return
+        parts = complete.split("\n")
+        if self.fast_path:
+            # The lines before the first one with an odd number of quotes need no joining: one block.
+            run = _even_prefix(parts)
+            if run >= MIN_BLOCK_LINES:
+                head = parts[:run]
+                if "\r" in complete:
+                    head = [t[:-1] if t.endswith("\r") else t for t in head]
+                self._block = _Block(self._next_line_no, head)
+                self._next_line_no += run
+                parts = parts[run:]
+        for part in parts:
+            self._push(part)
 
     def _push(self, text: str) -> None:
         if text.endswith("\r"):
@@ -273,34 +332,78 @@ class _RecordSplitter:
         self._lines.append((self._next_line_no, text))
         self._next_line_no += 1
 
+    def _open_block(self) -> None:
+        """Turn the pending block back into single lines, ahead of the queued ones (which follow it)."""
+        assert self._block is not None
+        block, self._block = self._block, None
+        if isinstance(block.text, str):
+            lines = [t[:-1] if t.endswith("\r") else t for t in block.text.split("\n")]
+        else:
+            lines = block.text  # already split and stripped
+        self._lines.extendleft(reversed([(block.first_line + i, t) for i, t in enumerate(lines)]))
+
     def _next_line(self) -> tuple[int, str] | None:
-        """The next physical line (opening a quote-free block line by line), or None at end of file."""
+        """The next physical line (opening a pending block line by line), or None at end of file."""
         if not self._fill():
             return None
-        if not self._lines and self._block is not None:
-            first, lines = self._block
-            self._block = None
-            self._lines.extend((first + i, t[:-1] if t.endswith("\r") else t) for i, t in enumerate(lines))
+        if self._block is not None:
+            self._open_block()
         return self._lines.popleft()
 
+    def _even_run(self) -> _Block | None:
+        """Take the queued lines up to the first with an odd number of quotes, as one block.
+
+        None when there are fewer than ``MIN_BLOCK_LINES`` of them before such a line: a few records
+        between quoted multi-line ones are cheaper one by one than as a block.
+        """
+        lines = self._lines
+        run: list[str] = []
+        for _, text in lines:
+            if '"' in text and text.count('"') % 2:
+                break
+            run.append(text)
+        if len(run) < MIN_BLOCK_LINES:
+            return None
+        first = lines[0][0]
+        for _ in range(len(run)):
+            lines.popleft()
+        return _Block(first, run)
+
     def next_header(self) -> str | None:
-        """Return the first non-blank line (the header)."""
-        while self._fill():
-            _, text = self._lines.popleft()
+        """Return the first non-blank line (the header); the rest of its chunk is queued later."""
+        while True:
+            if self._lines:
+                _, text = self._lines.popleft()
+            else:
+                if self._unsplit is None:
+                    self._unsplit = self._read()
+                    if self._unsplit is None:
+                        if not self._lines:
+                            return None
+                        continue
+                text, sep, rest = self._unsplit.partition("\n")
+                self._unsplit = rest if sep else None
+                self._next_line_no += 1
+                if text.endswith("\r"):
+                    text = text[:-1]
             if text.strip():
                 return text
-        return None
 
-    def items(self) -> Iterator[tuple[int, str | list[str], str | None]]:
-        """Yield records as (line, text, error_rule), or quote-free runs as (first_line, lines, None).
+    def items(self) -> Iterator[tuple[int, str | _Block, str | None]]:
+        """Yield records as (line, text, error_rule), or runs of lines as (first_line, block, None).
 
         ``error_rule`` is set for records that cannot be split (``line_too_long``, ``unbalanced_quote``).
         """
         while self._fill():
-            if self._block is not None and not self._lines:
-                first, lines = self._block
-                self._block = None
-                yield first, lines, None
+            if self._block is not None:  # a block always comes before the queued lines
+                if not self.fast_path:
+                    self._open_block()
+                    continue
+                block, self._block = self._block, None
+                yield block.first_line, block, None
+                continue
+            if self.fast_path and (run := self._even_run()) is not None:
+                yield run.first_line, run, None
                 continue
             line_no, text = self._lines.popleft()
             if not text.strip():
@@ -331,6 +434,14 @@ class _RecordSplitter:
             else:
                 self._lines.extendleft(reversed(taken))
                 yield line_no, "", "unbalanced_quote"
+
+
+def _even_prefix(lines: list[str]) -> int:
+    """How many lines at the start have an even number of quotes (up to the first odd one)."""
+    for i, line in enumerate(lines):
+        if '"' in line and line.count('"') % 2:
+            return i
+    return len(lines)
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -372,17 +483,15 @@ def _csv_batches(
     def flush() -> RawBatch:
         parts = list(frames)
         if quoted_rows:
-            cols = list(zip(*quoted_rows, strict=True))
-            frame = pl.DataFrame(
-                {name: pl.Series(name, col, dtype=pl.Utf8) for name, col in zip(header, cols, strict=True)}
-            )
-            parts.append(frame.with_columns(pl.Series(LINE_COLUMN, quoted_nos, dtype=pl.Int64)))
+            parts.append(_rows_frame(quoted_rows, quoted_nos, header))
         if parts:
-            frame = pl.concat(parts, rechunk=True)
+            frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
             if quoted_rows:
                 frame = frame.sort(LINE_COLUMN)
         else:
-            frame = pl.DataFrame(schema={**dict.fromkeys(header, pl.Utf8), LINE_COLUMN: pl.Int64})
+            frame = pl.DataFrame(
+                schema={**dict.fromkeys(header, pl.Utf8), LINE_COLUMN: pl.Int64, CONTROL_HINT: pl.Boolean}
+            )
         batch = RawBatch(frame, list(rejects))
         frames.clear()
         quoted_rows.clear()
@@ -395,60 +504,159 @@ def _csv_batches(
     # header's fields, and its first line is reported as the unbalanced quote instead.
     splitter.fits = lambda record: _field_count(record, delimiter) == ncols
     for line_no, record, error in splitter.items():
-        if isinstance(record, list):  # a run of quote-free lines: split them column-wise in Polars
-            good, bad = _split_block(line_no, record, header, delimiter)
-            frames.append(good)
-            rejects.extend(bad)
-            pending += good.height + len(bad)
-            pending_chars += sum(map(len, record))
+        if isinstance(record, _Block):
+            # A run of lines split column-wise in Polars, cut where a batch fills up (rows or characters).
+            lines = _block_lines(record)
+            # A quote-free chunk has no quotes, and no long line if it is not long itself.
+            plain = isinstance(record.text, str)
+            may_be_long = not plain or len(record.text) > MAX_LINE_CHARS
+            sizes = lines.get_column("__text").str.len_bytes().cum_sum()
+            start = 0
+            while start < lines.height:
+                room = batch_rows - pending
+                used = int(sizes[start - 1]) if start else 0
+                fit = sizes.search_sorted(used + max(BATCH_CHARS - pending_chars, 1), side="right")
+                take = max(1, min(room, int(fit) - start, lines.height - start))
+                good, bad = _split_lines(
+                    lines.slice(start, take), header, delimiter, quoted=not plain, long=may_be_long
+                )
+                frames.append(good)
+                rejects.extend(bad)
+                pending += take
+                pending_chars += int(sizes[start + take - 1]) - used + take
+                start += take
+                if pending >= batch_rows or pending_chars >= BATCH_CHARS:
+                    pending = pending_chars = 0
+                    yield flush()
+            continue
+        pending += 1
+        pending_chars += len(record)
+        if error is not None:
+            rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
         else:
-            pending += 1
-            pending_chars += len(record)
-            if error is not None:
-                rejects.append(StructuralReject(line_no, error, _RULE_MESSAGES[error]))
+            fields = _split_quoted(record, delimiter)
+            if len(fields) == ncols:
+                quoted_rows.append(fields)
+                quoted_nos.append(line_no)
             else:
-                fields = _split_quoted(record, delimiter)
-                if len(fields) == ncols:
-                    quoted_rows.append(fields)
-                    quoted_nos.append(line_no)
-                else:
-                    rejects.append(_count_reject(line_no, fields, header))
+                rejects.append(_count_reject(line_no, fields, header))
         if pending >= batch_rows or pending_chars >= BATCH_CHARS:
             pending = pending_chars = 0
             yield flush()
     yield flush()
 
 
-def _split_block(
-    first_line: int, lines: list[str], header: list[str], delimiter: str
+def _rows_frame(rows: list[list[str]], line_nos: list[int], header: list[str]) -> pl.DataFrame:
+    """Records already split into fields (quoted ones, by the csv module) as a frame."""
+    cols = list(zip(*rows, strict=True))
+    frame = pl.DataFrame(
+        {name: pl.Series(name, col, dtype=pl.Utf8) for name, col in zip(header, cols, strict=True)}
+    )
+    return frame.with_columns(
+        pl.Series(LINE_COLUMN, line_nos, dtype=pl.Int64),
+        pl.any_horizontal([pl.col(c).str.contains(CONTROL_CHARS) for c in header]).alias(CONTROL_HINT),
+    )
+
+
+def _block_lines(block: _Block) -> pl.DataFrame:
+    """The non-blank lines of a block with their line numbers (``__text``, ``__line``)."""
+    if isinstance(block.text, str):
+        # Split in Python: Polars' str.split + explode of one large string reserves many times its size.
+        text = pl.Series("__text", block.text.split("\n"), dtype=pl.Utf8)
+        if "\r" in block.text:
+            text = text.str.strip_suffix("\r")
+    else:
+        text = pl.Series("__text", block.text, dtype=pl.Utf8)
+    lines = text.to_frame().with_columns(
+        pl.int_range(block.first_line, block.first_line + len(text), dtype=pl.Int64).alias(LINE_COLUMN)
+    )
+    blank = lines.get_column("__text").str.strip_chars() == ""
+    return lines.filter(~blank) if blank.any() else lines
+
+
+def _split_lines(
+    lines: pl.DataFrame, header: list[str], delimiter: str, *, quoted: bool = True, long: bool = True
 ) -> tuple[pl.DataFrame, list[StructuralReject]]:
-    """Split quote-free lines into columns, vectorised; wrong field counts and long lines are rejects."""
+    """Split lines into columns, vectorised; wrong field counts and long lines are rejects.
+
+    Lines holding quotes (an even number of them) are split as the csv module splits a record read on
+    its own: vectorised when every field is quoted and no field holds a quote (``"a","b,c",""``, what
+    "quote all" exports write), else one by one by the csv module. ``quoted=False`` / ``long=False``:
+    the caller knows that no line holds a quote / is longer than ``MAX_LINE_CHARS``.
+    """
     ncols = len(header)
-    raw = pl.DataFrame({"__text": lines}).with_columns(
-        pl.col("__text").str.strip_suffix("\r"),
-        pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64).alias(LINE_COLUMN),
+    text = pl.col("__text")
+    sep = f'"{delimiter}"'
+    lines = lines.with_columns(
+        (text.str.len_chars() > MAX_LINE_CHARS if long else pl.lit(False)).alias("__long"),
+        (text.str.contains('"', literal=True) if quoted else pl.lit(False)).alias("__quoted"),
+        text.str.contains(CONTROL_CHARS).alias(CONTROL_HINT),  # one scan of the line, not one per field
     )
-    raw = raw.filter(pl.col("__text").str.strip_chars() != "")
-    checked = raw.with_columns(
-        (pl.col("__text").str.count_matches(delimiter, literal=True) + 1).alias("__fields"),
-        (pl.col("__text").str.len_chars() > MAX_LINE_CHARS).alias("__long"),
-    )
-    ok = (pl.col("__fields") == ncols) & ~pl.col("__long")
-    good = (
-        checked.filter(ok)
-        .select(
-            pl.col("__text").str.split_exact(delimiter, ncols - 1).struct.rename_fields(header).alias("__s"),
-            pl.col(LINE_COLUMN),
+    if quoted:
+        # Every field quoted, no other quote: 2 quotes per field, n - 1 separators '","'.
+        lines = lines.with_columns(
+            (
+                pl.col("__quoted")
+                & text.str.starts_with('"')
+                & text.str.ends_with('"')
+                & (text.str.count_matches('"', literal=True) == 2 * ncols)
+                & (text.str.count_matches(sep, literal=True) == ncols - 1)
+            ).alias("__all_quoted")
         )
-        .unnest("__s")
+    else:
+        lines = lines.with_columns(pl.lit(False).alias("__all_quoted"))
+
+    def split(frame: pl.DataFrame, source: pl.Expr, by: str) -> pl.DataFrame:
+        return frame.select(
+            source.str.splitn(by, ncols + 1).struct.rename_fields([*header, "__extra"]).alias("__s"),
+            pl.col(LINE_COLUMN),
+            pl.col(CONTROL_HINT),
+            pl.col("__long"),
+            pl.col("__quoted"),
+        ).unnest("__s")
+
+    fast_quoted = lines.filter(pl.col("__all_quoted") & ~pl.col("__long"))
+    plain = lines.filter(~pl.col("__quoted")) if quoted else lines
+    parts = [split(plain, text, delimiter)]
+    if fast_quoted.height:
+        parts.append(split(fast_quoted, text.str.slice(1, text.str.len_chars() - 2), sep))
+    fields = pl.concat(parts) if len(parts) > 1 else parts[0]
+    ok_mask = fields.select(
+        pl.col(header[-1]).is_not_null() & pl.col("__extra").is_null() & ~pl.col("__long")
+    ).to_series()
+    good = fields.filter(ok_mask) if not ok_mask.all() else fields
+    good = good.select(*header, LINE_COLUMN, CONTROL_HINT)
+    # The rest, one by one: long lines, wrong field counts, quoted lines of another shape.
+    others = pl.concat(
+        [
+            plain.filter(~ok_mask.head(plain.height)),
+            lines.filter(pl.col("__quoted") & ~(pl.col("__all_quoted") & ~pl.col("__long"))),
+        ]
     )
+    if fast_quoted.height:
+        # a fully quoted line fails only if long, which it is not here; keep the mask aligned anyway
+        assert ok_mask.tail(fast_quoted.height).all()
+    if not others.height:
+        return (good.sort(LINE_COLUMN) if fast_quoted.height and plain.height else good), []
     bad: list[StructuralReject] = []
-    for line_no, text, long in checked.filter(~ok).select(LINE_COLUMN, "__text", "__long").iter_rows():
-        if long:
+    quoted_rows: list[list[str]] = []
+    quoted_nos: list[int] = []
+    rows = others.select(LINE_COLUMN, "__text", "__long", "__quoted").iter_rows()
+    for line_no, record, is_long, is_quoted in rows:
+        if is_long:
             bad.append(StructuralReject(line_no, "line_too_long", _RULE_MESSAGES["line_too_long"]))
+            continue
+        values = _split_quoted(record, delimiter) if is_quoted else record.split(delimiter)
+        if is_quoted and len(values) == ncols:
+            quoted_rows.append(values)
+            quoted_nos.append(line_no)
         else:
-            bad.append(_count_reject(line_no, text.split(delimiter), header))
-    return good, bad
+            bad.append(_count_reject(line_no, values, header))
+    if quoted_rows:
+        good = pl.concat([good, _rows_frame(quoted_rows, quoted_nos, header)])
+    if quoted_rows or (fast_quoted.height and plain.height):
+        good = good.sort(LINE_COLUMN)
+    return good, sorted(bad, key=lambda r: r.line)
 
 
 def _count_reject(line_no: int, fields: list[str], header: list[str]) -> StructuralReject:

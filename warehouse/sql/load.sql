@@ -19,6 +19,11 @@ insert into _stage_flags by name select * from _batch_flags;
 insert into rejects by name
 select $load_id as load_id, $family as family, $file_name as file_name, * from _batch_rejects;
 
+-- name: count_repeated_keys
+-- More than 0 when a natural key appears in the stage more than once (usually not: then the duplicate
+-- steps are skipped). Cheaper than grouping and keeping the repeated keys.
+select count(*) - count(distinct __record_key) from _stage;
+
 -- name: conflicting_keys
 -- Natural keys that appear in the stage more than once with different values.
 create or replace temp table _conflicts as
@@ -70,6 +75,14 @@ from {table} t join _stage s on {key_join};
 
 -- name: count_conflicting
 select count(*) from _stage where __record_key in (select record_key from _conflicts);
+
+-- name: count_overlap
+-- Staged rows whose natural key the warehouse already holds (0 when every key of the file is new).
+select count(*) from _stage s where exists (select 1 from {table} t where {key_join});
+
+-- name: insert_staged
+-- Every staged row is new: insert them all (no change detection needed).
+insert into {table} by name select * exclude (__record_key, __line), $load_id::bigint as load_id from _stage;
 
 -- name: count_orphans
 select count(*) from _stage s where not exists (select 1 from encounters e where e.encounter_id = s.encounter_id);
