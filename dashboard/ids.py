@@ -31,6 +31,8 @@ UNAVAILABLE = "shell-unavailable"
 # -- scorecard -------------------------------------------------------------------------------------
 SCORECARD_CARDS = "scorecard-cards"
 SCORECARD_TITLE = "scorecard-title"
+SCORECARD_REPORT_PDF = "scorecard-report-pdf"
+SCORECARD_REPORT_XLSX = "scorecard-report-xlsx"
 
 # -- demographics ----------------------------------------------------------------------------------
 DEMO_TREND = "demographics-trend"

@@ -16,7 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from dashboard import data, ids, state, theme
+from dashboard import data, ids, report_download, state, theme
 from dashboard.charts.sparkline import sparkline
 from dashboard.components import page
 from dashboard.components.kpi_card import kpi_card
@@ -167,6 +167,40 @@ def update(store: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         return "", [page.message(f"Cannot show the scorecard: {exc}")]
 
 
+def report_links(store: Mapping[str, Any] | None) -> tuple[str, str]:
+    """Callback: the stored filters → the monthly report's PDF and Excel download links."""
+    filters = data.filters(store)
+    return report_download.report_href("pdf", filters), report_download.report_href("xlsx", filters)
+
+
+def download_bar() -> html.Div:
+    """Return the "Download monthly report" links (their targets follow the month and filters)."""
+    link = "btn btn-outline-primary btn-sm"
+    return html.Div(
+        [
+            html.Span("Download monthly report:", className="me-2 small", id="scorecard-report-label"),
+            html.A(
+                "PDF",
+                id=ids.SCORECARD_REPORT_PDF,
+                href="/report/monthly.pdf",
+                className=link,
+                download="",
+                **{"aria-label": "Download the monthly report as PDF"},
+            ),
+            html.A(
+                "Excel",
+                id=ids.SCORECARD_REPORT_XLSX,
+                href="/report/monthly.xlsx",
+                className=link + " ms-1",
+                download="",
+                **{"aria-label": "Download the monthly report as an Excel pack"},
+            ),
+        ],
+        className="d-flex align-items-center mb-3",
+        title="The month's scorecard, what moved, and one page per KPI family (takes a few seconds).",
+    )
+
+
 def layout(**_query: Any) -> html.Div:
     """Return the page (its content comes from the filter store)."""
     return html.Div(
@@ -177,6 +211,7 @@ def layout(**_query: Any) -> html.Div:
                 "Click a card to open the details behind it.",
                 ids.SCORECARD_TITLE,
             ),
+            download_bar(),
             dcc.Loading(
                 html.Div(id=ids.SCORECARD_CARDS, className="scorecard"), type="circle", delay_show=200
             ),
@@ -200,3 +235,8 @@ def register(app: dash.Dash) -> None:
         Output(ids.SCORECARD_CARDS, "children"),
         Input(ids.FILTERS, "data"),
     )(update)
+    app.callback(
+        Output(ids.SCORECARD_REPORT_PDF, "href"),
+        Output(ids.SCORECARD_REPORT_XLSX, "href"),
+        Input(ids.FILTERS, "data"),
+    )(report_links)

@@ -35,7 +35,10 @@ def _static_js(text: str) -> flask.Response:
 
 def register(sec: Security) -> None:
     """Add the routes (each with its declared policy) to the app's server."""
+    from dashboard import report_download
+
     cfg = sec.config
+    report_download.register(sec)
 
     def login_token() -> str:
         token = flask.request.cookies.get(cfg.login_cookie_name) or ""

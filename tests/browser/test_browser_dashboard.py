@@ -272,3 +272,25 @@ def test_tablet_width_and_keyboard_reach_the_controls(new_browser, app_url: str)
         body = active
     assert any("shell-filter" in r for r in reached if r), reached
     assert tablet.errors() == []
+
+
+def test_the_scorecard_downloads_the_monthly_report_for_its_month_and_filters(
+    page: Page, downloads: Path, demo_warehouse: WarehousePaths
+) -> None:
+    import openpyxl
+
+    page.open("/?month=2026-03&facility=FAC01")
+    pdf = page.driver.find_element(By.ID, "scorecard-report-pdf").get_attribute("href")
+    assert pdf.endswith("/report/monthly.pdf?month=2026-03&facility=FAC01")
+    before = set(downloads.iterdir())
+    page.driver.find_element(By.ID, "scorecard-report-xlsx").click()
+    file = _downloaded(downloads, ".xlsx", before)
+    assert file.name == "him-report-2026-03-FAC01.xlsx"
+    sheet = openpyxl.load_workbook(file)["Scorecard"]
+    cells = list(sheet[sheet.tables["scorecard"].ref])
+    headers = [c.value for c in cells[0]]
+    values = {row[0].value: row[headers.index("value")].value for row in cells[1:]}
+    expected = him_kpi(demo_warehouse, "2026-03", "--facility", "FAC01")
+    for key in ("discharges", "inpatient_discharges", "charts_coded", "coding_backlog", "dnfb_count"):
+        assert values[key] == expected[key], key
+    assert page.errors() == []
