@@ -44,6 +44,10 @@ from warehouse.paths import WarehousePaths  # noqa: E402
 
 TARGET_MS = 100.0
 SCORECARD_TARGET_MS = 50.0
+#: Row-level listings (every matching row, for exports and the Explorer's counts): timed here for the
+#: record, but the interactive target applies to the Explorer's first page (dashboard_bench), not to
+#: fetching a whole 13-month table.
+ROW_LEVEL_PREFIXES = ("explorer.",)
 #: Queries held to the scorecard target ("the scorecard for one month").
 SCORECARD_QUERIES = ("scorecard.monthly",)
 
@@ -173,54 +177,55 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered) + 0.5) - 1)]
 
 
-def main() -> None:
-    """Run the benchmark and print the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--encounters", type=int, default=1_000_000)
-    ap.add_argument("--quick", action="store_true", help="1M encounters, k = 10")
-    ap.add_argument("-k", type=int, default=20, help="timed runs per case")
-    ap.add_argument("--workdir", type=Path, default=None, help="reuse the extract and warehouse kept here")
-    ap.add_argument("--reload", action="store_true", help="load again even when the warehouse exists")
-    ap.add_argument("--only", default="", help="comma-separated query-name prefixes")
-    ap.add_argument("--json", type=Path, default=None)
-    args = ap.parse_args()
-    if args.quick:
-        args.encounters, args.k = 1_000_000, 10
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="him-query-bench-"))
+def run(
+    encounters: int, workdir: Path, *, k: int = 20, reload: bool = False, only: str = "", quiet: bool = False
+) -> dict[str, Any]:
+    """Measure every named query (or those whose names start with one of ``only``'s prefixes).
+
+    Generates and loads the demo under ``workdir`` when absent. Prints the table unless ``quiet``.
+    """
+    work = workdir
     work.mkdir(parents=True, exist_ok=True)
-    gen, load_seconds = prepare(work, args.encounters, reload=args.reload)
+
+    def say(*parts: Any, **kw: Any) -> None:
+        if not quiet:
+            print(*parts, **kw)
+
+    gen, load_seconds = prepare(work, encounters, reload=reload)
     con = connect_read_only(gen).cursor()  # the serving settings; a cursor per call below
     rep = representative(con)
-    prefixes = tuple(p for p in args.only.split(",") if p)
+    prefixes = tuple(p for p in only.split(",") if p)
     names = [n for n in sorted(catalog.queries()) if not prefixes or n.startswith(prefixes)]
     load_before = os.getloadavg()
     threads = con.sql("select current_setting('threads')").fetchall()[0][0]
-    print(
-        f"warehouse {gen} ({gen.stat().st_size / 1e6:,.0f} MB), {args.encounters:,} encounters, "
-        f"duckdb threads {threads}, k = {args.k}"
+    say(
+        f"warehouse {gen} ({gen.stat().st_size / 1e6:,.0f} MB), {encounters:,} encounters, "
+        f"duckdb threads {threads}, k = {k}"
     )
     if load_seconds is not None:
-        print(f"load: {load_seconds:.1f} s")
-    print(
+        say(f"load: {load_seconds:.1f} s")
+    say(
         f"month {rep['month']:%Y-%m}, 13 months from {rep['from_13']}, as_of {rep['month_end']}, "
         f"facility filter {rep['facility']}; load average {load_before[0]:.2f} {load_before[1]:.2f}"
     )
-    print()
+    say()
     header = (
         f"{'query':<44} {'case':<9} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} {'floor':>7} {'p95/floor':>9}"
         f" {'cpu ms':>7}"
     )
-    print(header)
-    print("-" * len(header))
+    say(header)
+    say("-" * len(header))
     floors: dict[tuple[str, tuple[str, ...]], float] = {}
     rows = []
     for name in names:
         query = catalog.get(name)
-        target = SCORECARD_TARGET_MS if name in SCORECARD_QUERIES else TARGET_MS
+        target: float | None = SCORECARD_TARGET_MS if name in SCORECARD_QUERIES else TARGET_MS
+        if name.startswith(ROW_LEVEL_PREFIXES):
+            target = None
         for label, params in cases(query, rep):
             bound = query.bind(params)
             cpu: list[float] = []
-            times = timed(lambda: catalog.run(name, params, con=con.cursor()), args.k, cpu)  # noqa: B023
+            times = timed(lambda: catalog.run(name, params, con=con.cursor()), k, cpu)  # noqa: B023
             floor = 0.0
             for scan in scans(con, query.sql, bound):
                 if scan not in floors:
@@ -238,36 +243,51 @@ def main() -> None:
                 "cpu_ms": statistics.median(cpu),
             }
             rows.append(row)
-            mark = "" if row["p95_ms"] <= target else "  MISS"
+            mark = "  (row-level)" if target is None else "" if row["p95_ms"] <= target else "  MISS"
             ratio = row["p95_ms"] / floor if floor else float("nan")
-            print(
-                f"{name:<44} {label:<9} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {target:7.0f} "
+            shown_target = f"{target:7.0f}" if target is not None else f"{'-':>7}"
+            say(
+                f"{name:<44} {label:<9} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {shown_target} "
                 f"{floor:7.1f} {ratio:9.1f} {row['cpu_ms']:7.1f}{mark}",
                 flush=True,
             )
     load_after = os.getloadavg()
-    misses = [r for r in rows if r["p95_ms"] > r["target_ms"]]
+    misses = [r for r in rows if r["target_ms"] is not None and r["p95_ms"] > r["target_ms"]]
     worst = max(rows, key=lambda r: r["p95_ms"])
-    print()
-    print(
+    say()
+    say(
         f"{len(rows)} cases of {len(names)} queries; {len(misses)} over target; worst p95 "
         f"{worst['p95_ms']:.1f} ms ({worst['query']} {worst['case']}); "
         f"load average {load_after[0]:.2f} {load_after[1]:.2f}"
     )
+    result = {
+        "encounters": encounters,
+        "k": k,
+        "load_seconds": load_seconds,
+        "loadavg": [load_before, load_after],
+        "params": {key: str(v) for key, v in rep.items()},
+        "rows": rows,
+    }
+    return result
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--encounters", type=int, default=1_000_000)
+    ap.add_argument("--quick", action="store_true", help="1M encounters, k = 10")
+    ap.add_argument("-k", type=int, default=20, help="timed runs per case")
+    ap.add_argument("--workdir", type=Path, default=None, help="reuse the extract and warehouse kept here")
+    ap.add_argument("--reload", action="store_true", help="load again even when the warehouse exists")
+    ap.add_argument("--only", default="", help="comma-separated query-name prefixes")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    if args.quick:
+        args.encounters, args.k = 1_000_000, 10
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="him-query-bench-"))
+    result = run(args.encounters, work, k=args.k, reload=args.reload, only=args.only)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "encounters": args.encounters,
-                    "k": args.k,
-                    "load_seconds": load_seconds,
-                    "loadavg": [load_before, load_after],
-                    "params": {k: str(v) for k, v in rep.items()},
-                    "rows": rows,
-                },
-                indent=1,
-            )
-        )
+        args.json.write_text(json.dumps(result, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def _root(
 
 def _register_commands() -> None:
     # Each module adds its commands to `app`; the order is the order of `him --help`.
-    from warehouse import cli_load, cli_query, cli_reference, cli_report, cli_serve, cli_users  # noqa: F401
+    from warehouse import cli_bench, cli_load, cli_query, cli_reference, cli_report, cli_serve, cli_users  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
