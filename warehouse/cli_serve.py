@@ -10,7 +10,7 @@ import typer
 
 from warehouse.cli import app
 from warehouse.db import published_generation
-from warehouse.paths import resolve_warehouse
+from warehouse.paths import WarehousePaths, resolve_warehouse
 
 WarehouseOpt = Annotated[
     Path | None,
@@ -23,6 +23,15 @@ WorkersOpt = Annotated[int, typer.Option("--workers", help="gunicorn worker proc
 DEMO_ENCOUNTERS = 30_000
 
 
+def _upgrade(paths: WarehousePaths) -> None:
+    from warehouse.upgrade import missing_layers, upgrade_if_needed
+
+    if missing_layers(paths):
+        typer.echo("the warehouse was built by an earlier version: rebuilding its derived tables once …")
+        upgrade_if_needed(paths)
+        typer.echo("done.")
+
+
 def _serve(warehouse: Path | None, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -30,6 +39,7 @@ def _serve(warehouse: Path | None, host: str, port: int, workers: int) -> None:
 
     paths = resolve_warehouse(warehouse)
     os.environ["HIM_WAREHOUSE"] = str(paths.pointer)
+    _upgrade(paths)
     announce_accounts(paths)  # on a store with no users: the first admin's one-time password, once
 
     class _App(BaseApplication):  # type: ignore[misc]
