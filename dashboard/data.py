@@ -8,7 +8,7 @@ Callbacks call :func:`run` (``catalog.run`` on the process's read-only reader) w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -22,6 +22,8 @@ from warehouse.filters import Filters
 
 #: Dimensions whose values the filter bar offers from the data (the others from the contract).
 OPTION_DIMENSIONS: tuple[str, ...] = ("facility", "payer", "service_line")
+#: At most this many lines in a chart of one line per facility or payer.
+MAX_LINES = 10
 
 
 def run(name: str, filters: Filters | Mapping[str, Any] | None = None) -> pl.DataFrame:
@@ -105,19 +107,17 @@ def filters(store: Mapping[str, Any] | None) -> Filters:
     return view(store).filters
 
 
-def run_each(name: str, filters: Filters, dimension: str, values: tuple[str, ...]) -> dict[str, pl.DataFrame]:
-    """Run one query once per value of a list filter (a line per facility or payer).
+def lines(
+    frame: pl.DataFrame, dimension: str, filters: Filters, values: tuple[str, ...]
+) -> dict[str, pl.DataFrame]:
+    """Return a by-value query's frame as one frame per value of ``dimension`` (a line per facility or payer).
 
-    Values already chosen in the filters narrow the list; at most 10 values are run.
+    The values are those chosen in the filters, else ``values`` (the filter bar's, most frequent first);
+    at most :data:`MAX_LINES`, in that order. A value without rows gets an empty frame (no line).
+    Nothing is computed: the frame's rows are only handed out by value.
     """
     chosen = getattr(filters, dimension) or values
-    return {v: run(name, replace(filters, **{dimension: (v,)})) for v in chosen[:10]}
-
-
-def stacked(frames: Mapping[str, pl.DataFrame], dimension: str) -> pl.DataFrame:
-    """Return per-value frames as one frame with the value in a first column (for CSV downloads)."""
-    parts = [f.select(pl.lit(v).alias(dimension), pl.all()) for v, f in frames.items()]
-    return pl.concat(parts) if parts else pl.DataFrame({dimension: []})
+    return {v: frame.filter(pl.col(dimension) == v) for v in chosen[:MAX_LINES]}
 
 
 def csv_of(name: str) -> Callable[[Filters, Context], pl.DataFrame]:

@@ -132,6 +132,49 @@ final as (
 select * from final
 order by period
 
+-- name: denials.rate_trend_by_payer
+-- Initial denial rate per period of the chosen grain and payer (the claim's payer): what
+-- denials.trend gives with the payer filter set to each payer in turn, in one query.
+-- Grain: one row per (period, payer) with submitted claims.
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   grain            VARCHAR     -- day | week | month | quarter | year
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- the claim's payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   period               DATE      -- first day of the period
+--   payer                VARCHAR   -- the claim's payer
+--   claims_submitted     BIGINT    -- claims submitted in the period (denominator)
+--   claims_denied        BIGINT    -- of which status denied or partial (numerator)
+--   initial_denial_rate  DOUBLE    -- fraction: claims_denied ÷ claims_submitted
+with submitted as (
+    select cast(date_trunc($grain, c.submitted_date) as date) as period, c.payer, c.is_denied
+    from int_claims as c
+    where c.submitted_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, c.payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(payer as varchar) as payer,
+        cast(count(*) as bigint) as claims_submitted,
+        cast(count(*) filter (where is_denied) as bigint) as claims_denied,
+        cast(cast(count(*) filter (where is_denied) as double) / nullif(count(*), 0) as double)
+            as initial_denial_rate
+    from submitted
+    group by period, payer
+)
+select * from final
+order by period, payer
+
 -- name: denials.by_payer
 -- The denials summary per payer (the claim's payer). Grain: one row per payer with submitted claims.
 -- params:

@@ -147,6 +147,56 @@ final as (
 select * from final
 order by period, drg_type
 
+-- name: drg.cmi_trend_by_facility
+-- CMI per period of the chosen grain and facility: what drg.cmi_trend gives with the facility filter
+-- set to each facility in turn, in one query. A period with inpatient discharges but none weighted
+-- has a row with cmi null. Grain: one row per (period, facility) with inpatient discharges.
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   grain            VARCHAR     -- day | week | month | quarter | year
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all (only inpatient encounters are grouped)
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   period                DATE            -- first day of the period
+--   facility              VARCHAR         -- the encounter's facility_id
+--   inpatient_discharges  BIGINT          -- inpatient discharges in the period
+--   weighted_discharges   BIGINT          -- of which with a DRG found in the applied table (denominator)
+--   weight_sum            DECIMAL(18,4)   -- Σ relative weight of those (numerator)
+--   cmi                   DOUBLE          -- weight_sum ÷ weighted_discharges
+with discharged as (
+    select
+        cast(date_trunc($grain, e.discharge_date) as date) as period,
+        e.facility_id, e.drg_in_table, e.drg_weight
+    from int_encounters as e
+    where e.patient_type = 'inpatient'
+      and e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(facility_id as varchar) as facility,
+        cast(count(*) as bigint) as inpatient_discharges,
+        cast(count(*) filter (where drg_in_table) as bigint) as weighted_discharges,
+        cast(sum(drg_weight) filter (where drg_in_table) as decimal(18, 4)) as weight_sum,
+        cast(
+            cast(sum(drg_weight) filter (where drg_in_table) as double)
+            / nullif(count(*) filter (where drg_in_table), 0) as double
+        ) as cmi
+    from discharged
+    group by period, facility_id
+)
+select * from final
+order by period, facility
+
 -- name: drg.mix
 -- DRG mix: inpatient discharges per MS-DRG with share of all inpatient discharges, title, MDC, type
 -- and mean relative weight (title etc. from the newest table applied). Ungrouped discharges form one
@@ -210,6 +260,76 @@ final as (
 )
 select * from final
 order by discharges desc, ms_drg nulls last
+
+-- name: drg.mix_by_mdc
+-- DRG mix per major diagnostic category: inpatient discharges per MDC with share of all inpatient
+-- discharges and CMI. A DRG's MDC is the one drg.mix shows (the newest table applied), so each row is
+-- the sum of drg.mix's rows of that MDC; mdc null = ungrouped or a DRG in no applied table (cmi null
+-- when none of them is weighted). Grain: one row per MDC with discharges in the period.
+-- params:
+--   date_from        DATE
+--   date_to          DATE
+--   facility         VARCHAR[]   -- empty list = all
+--   patient_type     VARCHAR[]   -- empty list = all (only inpatient encounters are grouped)
+--   financial_class  VARCHAR[]   -- empty list = all
+--   payer            VARCHAR[]   -- primary payer; empty list = all
+--   service_line     VARCHAR[]   -- empty list = all
+-- returns:
+--   mdc                   VARCHAR         -- major diagnostic category; null = ungrouped / not in the table
+--   discharges            BIGINT          -- inpatient discharges with a DRG of this MDC
+--   weighted_discharges   BIGINT          -- of which found in the applied table (denominator of cmi)
+--   inpatient_discharges  BIGINT          -- all inpatient discharges of the period (denominator of share)
+--   share                 DOUBLE          -- fraction: discharges ÷ inpatient_discharges
+--   weight_sum            DECIMAL(18,4)   -- Σ relative weight of the weighted discharges (numerator)
+--   cmi                   DOUBLE          -- weight_sum ÷ weighted_discharges
+with discharged as (
+    select e.ms_drg, e.drg_table_year, e.drg_in_table, e.drg_weight
+    from int_encounters as e
+    where e.patient_type = 'inpatient'
+      and e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+total as (
+    select count(*) as inpatient_discharges from discharged
+),
+per_drg as (
+    select
+        ms_drg,
+        max(drg_table_year) filter (where drg_in_table) as table_year,  -- the newest table applied
+        count(*) as discharges,
+        count(*) filter (where drg_in_table) as weighted_discharges,
+        sum(drg_weight) filter (where drg_in_table) as weight_sum
+    from discharged
+    group by ms_drg
+),
+per_mdc as (
+    select
+        r.mdc,
+        sum(d.discharges) as discharges,
+        sum(d.weighted_discharges) as weighted_discharges,
+        sum(d.weight_sum) as weight_sum
+    from per_drg as d
+    left join ref_msdrg as r on r.fiscal_year = d.table_year and r.drg = d.ms_drg
+    group by r.mdc
+),
+final as (
+    select
+        cast(m.mdc as varchar) as mdc,
+        cast(m.discharges as bigint) as discharges,
+        cast(m.weighted_discharges as bigint) as weighted_discharges,
+        cast(t.inpatient_discharges as bigint) as inpatient_discharges,
+        cast(cast(m.discharges as double) / t.inpatient_discharges as double) as share,
+        cast(m.weight_sum as decimal(18, 4)) as weight_sum,
+        cast(cast(m.weight_sum as double) / nullif(m.weighted_discharges, 0) as double) as cmi
+    from per_mdc as m
+    cross join total as t
+)
+select * from final
+order by discharges desc, mdc nulls last
 
 -- name: drg.alos_vs_gmlos
 -- ALOS per MS-DRG against the table's geometric mean LOS (LOS variance and index), over inpatient

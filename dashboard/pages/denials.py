@@ -77,10 +77,10 @@ def summary(filters: Filters, _context: data.Context) -> Any:
 
 
 def rate_by_payer_trend(filters: Filters, context: data.Context) -> go.Figure:
-    """Initial denial rate per month, one line per payer (the trend query run per payer)."""
-    frames = data.run_each("denials.trend", filters, "payer", context.options.get("payer", ()))
+    """Initial denial rate per month, one line per payer (the chosen payers, else the 10 most frequent)."""
+    frame = data.run("denials.rate_trend_by_payer", filters)
     return trend.lines(
-        frames,
+        data.lines(frame, "payer", filters, context.options.get("payer", ())),
         x="period",
         y=RATE,
         dimension="payer",
@@ -237,9 +237,7 @@ def drill_cell(pt: Mapping[str, Any], view: state.ViewState) -> str | None:
 
 
 CSV = {
-    ids.DEN_TREND: lambda f, c: data.stacked(
-        data.run_each("denials.trend", f, "payer", c.options.get("payer", ())), "payer"
-    ),
+    ids.DEN_TREND: data.csv_of("denials.rate_trend_by_payer"),
     ids.DEN_DOLLARS: data.csv_of("denials.trend"),
     ids.DEN_PARETO: data.csv_of("denials.by_reason"),
     ids.DEN_CATEGORY: data.csv_of("denials.by_category"),

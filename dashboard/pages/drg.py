@@ -136,10 +136,10 @@ def top_drgs(filters: Filters, _context: data.Context) -> go.Figure:
 
 
 def cmi_by_facility(filters: Filters, context: data.Context) -> go.Figure:
-    """CMI per month, one line per facility (the CMI trend query run per facility)."""
-    frames = data.run_each("drg.cmi_trend", filters, "facility", context.options.get("facility", ()))
+    """CMI per month, one line per facility (the chosen facilities, else the 10 most frequent)."""
+    frame = data.run("drg.cmi_trend_by_facility", filters)
     return trend.lines(
-        frames,
+        data.lines(frame, "facility", filters, context.options.get("facility", ())),
         x="period",
         y=CMI,
         dimension="facility",
@@ -238,9 +238,7 @@ def drill_service_line(pt: Mapping[str, Any], view: state.ViewState) -> str | No
 
 CSV = {
     ids.DRG_TOP: data.csv_of("drg.mix"),
-    ids.DRG_CMI_TREND: lambda f, c: data.stacked(
-        data.run_each("drg.cmi_trend", f, "facility", c.options.get("facility", ())), "facility"
-    ),
+    ids.DRG_CMI_TREND: data.csv_of("drg.cmi_trend_by_facility"),
     ids.DRG_CMI_TYPE: data.csv_of("drg.cmi_by_type_trend"),
     ids.DRG_MDC: data.csv_of("drg.mix"),
     ids.DRG_LOS: data.csv_of("drg.alos_vs_gmlos"),

@@ -115,6 +115,23 @@ def test_trend_and_by_payer(den):
     )
 
 
+def test_rate_trend_by_payer(den):
+    # weeks start on Monday: 03-03, 03-10, 03-17, 03-31 (K6 on Tuesday 04-01 joins K3 of Monday 03-31)
+    weekly = den.run(
+        "denials.rate_trend_by_payer", date_from="2025-03-01", date_to="2025-04-30", grain="week"
+    )
+    assert weekly.rows() == [
+        (dt.date(2025, 3, 3), "Medicare", 1, 0, 0.0),  # K1 paid
+        (dt.date(2025, 3, 10), "Aetna", 1, 1, 1.0),  # K4 denied
+        (dt.date(2025, 3, 10), "Medicare", 1, 1, 1.0),  # K2 denied
+        (dt.date(2025, 3, 17), "Aetna", 2, 1, 0.5),  # K5 denied, K7 pending (submitted, not denied)
+        (dt.date(2025, 3, 31), "Medicare", 2, 1, 0.5),  # K3 partial counts as denied, K6 paid
+    ]
+    monthly = den.run("denials.rate_trend_by_payer", grain="month", facility=["F2"], **MARCH)
+    assert monthly.rows() == [(dt.date(2025, 3, 1), "Aetna", 3, 2, pytest.approx(2 / 3))]
+    assert den.run("denials.rate_trend_by_payer", grain="month", payer=["Nobody"], **MARCH).is_empty()
+
+
 def test_by_reason(den):
     assert den.run("denials.by_reason", **MARCH).rows() == [
         ("197", "authorization", 1, D("3000.00"), 4, 0.25),

@@ -75,6 +75,21 @@ def test_cmi_trends(drg):
     ]
 
 
+def test_cmi_trend_by_facility(drg):
+    drg.enc("G1", facility="F2", admit="2025-03-02", discharge="2025-03-04", drg="470")
+    drg.enc("G2", facility="F2", admit="2025-04-01", discharge="2025-04-02", drg="999")  # only unweighted
+    trend = drg.run("drg.cmi_trend_by_facility", grain="month", date_from="2025-03-01", date_to="2025-04-30")
+    assert trend.rows() == [
+        (dt.date(2025, 3, 1), "F1", 6, 4, Decimal("4.6000"), pytest.approx(1.15)),  # as drg.cmi of March
+        (dt.date(2025, 3, 1), "F2", 1, 1, Decimal("2.0000"), pytest.approx(2.0)),
+        (dt.date(2025, 4, 1), "F2", 1, 0, None, None),  # a discharge but no weight: no CMI
+    ]
+    # each discharge weighted by its own fiscal year's table: 2025-09-30 FY2025 1.2, 2025-10-01 FY2026 1.3
+    fy = drg.run("drg.cmi_trend_by_facility", grain="year", date_from="2025-09-30", date_to="2025-10-01")
+    assert fy.rows() == [(dt.date(2025, 1, 1), "F1", 2, 2, Decimal("2.5000"), pytest.approx(1.25))]
+    assert drg.run("drg.cmi_trend_by_facility", grain="month", facility=["nowhere"], **MARCH).is_empty()
+
+
 def test_mix(drg):
     frame = drg.run("drg.mix", **MARCH)
     rows = {r["ms_drg"]: r for r in frame.iter_rows(named=True)}
@@ -90,6 +105,18 @@ def test_mix(drg):
     )
     assert rows[None]["drg_type"] == "unknown"
     assert rows["193"]["share"] == pytest.approx(1 / 6)
+
+
+def test_mix_by_mdc(drg):
+    assert drg.run("drg.mix_by_mdc", **MARCH).rows() == [
+        # 193 1.2 + 194 0.8 + 195 0.6 (D1, D2, D10)
+        ("04", 3, 3, 6, 0.5, Decimal("2.6000"), pytest.approx(2.6 / 3)),
+        (None, 2, 0, 6, pytest.approx(1 / 3), None, None),  # D3 not in the table, D4 ungrouped
+        ("08", 1, 1, 6, pytest.approx(1 / 6), Decimal("2.0000"), 2.0),  # D5
+    ]
+    fy = drg.run("drg.mix_by_mdc", date_from="2025-09-30", date_to="2025-10-01")  # D9 FY2025, D8 FY2026
+    assert fy.rows() == [("04", 2, 2, 2, 1.0, Decimal("2.5000"), pytest.approx(1.25))]
+    assert drg.run("drg.mix_by_mdc", service_line=["nowhere"], **MARCH).is_empty()
 
 
 def test_alos_vs_gmlos(drg):

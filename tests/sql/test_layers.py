@@ -2,11 +2,17 @@
 
 - each ``int_*`` table built at load equals its definition (the ``int_*_view`` of warehouse/schema.sql);
 - the snapshot trends (running totals of dated changes) equal the one-date queries at every snapshot;
-- every month of ``scorecard.trend`` equals ``scorecard.monthly`` of that month.
+- every month of ``scorecard.trend`` equals ``scorecard.monthly`` of that month;
+- on the demo warehouse, the by-value queries the pages draw one line per payer / facility from equal
+  the query they replaced run once per value (the pages' former emulation), and ``drg.mix_by_mdc``
+  equals ``drg.mix`` summed per MDC (the treemap's MDC boxes).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -145,3 +151,104 @@ def test_the_scorecard_month_tables_equal_the_family_queries(gen_con, month, fil
     )
     assert got["appeals_decided"] == decided
     assert got["coding_hours"] == pytest.approx(rows["coding.productivity_summary"]["coding_hours"])
+
+
+# ---- one query per chart: the by-value queries equal the per-value runs they replaced (demo warehouse) ----
+
+# (by-value query, the query the page ran once per value, the dimension, the columns the line is drawn from)
+BY_VALUE = [
+    (
+        "denials.rate_trend_by_payer",
+        "denials.trend",
+        "payer",
+        ["period", "claims_submitted", "claims_denied", "initial_denial_rate"],
+    ),
+    (
+        "drg.cmi_trend_by_facility",
+        "drg.cmi_trend",
+        "facility",
+        ["period", "inpatient_discharges", "weighted_discharges", "weight_sum", "cmi"],
+    ),
+]
+DEMO_CASES = [
+    {"date_from": "2023-10-01", "date_to": "2026-09-30", "grain": "month"},
+    {"date_from": "2025-02-10", "date_to": "2025-05-20", "grain": "week", "facility": ("FAC02",)},
+    {"date_from": "2024-03-01", "date_to": "2024-04-15", "grain": "day", "patient_type": ("inpatient",)},
+    {
+        "date_from": "2023-10-01",
+        "date_to": "2026-09-30",
+        "grain": "quarter",
+        "payer": ("Medicare", "Self Pay"),
+    },
+    {
+        "date_from": "2024-01-01",
+        "date_to": "2026-06-30",
+        "grain": "year",
+        "financial_class": ("commercial", "managed_care"),
+        "service_line": ("Surgery", "General Medicine"),
+    },
+    {"date_from": "2023-10-01", "date_to": "2026-09-30", "grain": "month", "facility": ("nowhere",)},
+]
+
+
+@pytest.fixture(scope="module")
+def demo_con(demo_warehouse):
+    """A cursor of the session's demo warehouse (tests/conftest.py), as the dashboard reads it."""
+    from warehouse.db import reader
+
+    return reader(demo_warehouse).cursor()
+
+
+def per_value(con, name: str, f: Filters, dimension: str, values: list[str]) -> dict[str, pl.DataFrame]:
+    """The pages' former emulation (without its cap of 10 lines): ``name`` run once per value chosen in the
+    filter, else per value offered, the filter set to that value alone."""
+    chosen = getattr(f, dimension) or values
+    return {v: catalog.run(name, replace(f, **{dimension: (v,)}), con=con) for v in chosen}
+
+
+@pytest.mark.parametrize(("name", "old", "dimension", "columns"), BY_VALUE, ids=[b[0] for b in BY_VALUE])
+@pytest.mark.parametrize("case", DEMO_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
+def test_by_value_queries_equal_the_query_run_per_value(demo_con, name, old, dimension, columns, case):
+    f = Filters(**case)
+    options = catalog.run("dashboard_extras.filter_options", {}, con=demo_con)
+    values = [*options.filter(pl.col("dimension") == dimension)["value"], "no such value"]
+    assert len(values) > 2
+    got = catalog.run(name, f, con=demo_con)
+    want = per_value(demo_con, old, f, dimension, values)
+    assert set(got[dimension]) <= set(values)
+    assert got.height == sum(w.height for w in want.values())
+    assert (got.height > 0) == (case.get("facility") != ("nowhere",))
+    for value, frame in want.items():
+        line = got.filter(pl.col(dimension) == value).drop(dimension)
+        assert_frame_equal(line, frame.select(columns))
+
+
+@pytest.mark.parametrize("case", DEMO_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
+def test_mix_by_mdc_equals_the_drg_mix_summed_per_mdc(demo_con, case):
+    f = Filters(**case)
+    got = catalog.run("drg.mix_by_mdc", f, con=demo_con)
+    mix = catalog.run("drg.mix", f, con=demo_con)
+    want = (
+        mix.group_by("mdc")
+        .agg(
+            pl.col("discharges").sum(),
+            pl.col("weighted_discharges").sum(),
+            pl.col("inpatient_discharges").first(),
+            pl.col("share").sum(),
+            (pl.col("avg_weight") * pl.col("weighted_discharges")).sum().alias("weight_sum"),
+        )
+        .with_columns(cmi=pl.col("weight_sum") / pl.col("weighted_discharges"))
+    )
+    assert got.height == want.height
+    assert (got.height > 0) == (case.get("facility") != ("nowhere",))
+    rows = {r["mdc"]: r for r in want.iter_rows(named=True)}
+    for row in got.iter_rows(named=True):
+        mdc = rows[row["mdc"]]
+        counts = ("discharges", "weighted_discharges", "inpatient_discharges")
+        assert {k: row[k] for k in counts} == {k: mdc[k] for k in counts}
+        assert row["share"] == pytest.approx(mdc["share"], rel=1e-12)
+        if mdc["weighted_discharges"]:
+            assert float(row["weight_sum"]) == pytest.approx(mdc["weight_sum"], rel=1e-9)
+            assert row["cmi"] == pytest.approx(mdc["cmi"], rel=1e-9)
+        else:
+            assert (row["weight_sum"], row["cmi"]) == (None, None)
