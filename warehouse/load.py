@@ -522,6 +522,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
+#: The names load.sql gives the batch being inserted (see :func:`_insert`).
+_BATCH_NAMES = ("_batch", "_batch_flags", "_batch_rejects")
+
+
 def _insert(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -531,11 +535,13 @@ def _insert(
 ) -> None:
     if frame.is_empty():
         return
-    con.register(name, frame)
-    try:
-        con.execute(statement("load.sql", stmt), params or {})
-    finally:
-        con.unregister(name)
+    if name not in _BATCH_NAMES:
+        raise ValueError(f"unknown batch relation {name!r}")
+    # DuckDB finds the frame through a replacement scan of this function's local of that name. Not
+    # con.register: a registered view, even unregistered, keeps its frame alive until the file's
+    # transaction commits, so memory would grow with the file (6.8 GB at 10M encounters).
+    _batch = _batch_flags = _batch_rejects = frame
+    con.execute(statement("load.sql", stmt), params or {})
 
 
 def _structural_rejects(
