@@ -13,10 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import state, theme
-from dashboard.security.scope import scope_view, scoped_filters, suppress_for_viewer
+from dashboard import result_cache, state, theme
+from dashboard.security.scope import current_scope, scope_view, scoped_filters, suppress_for_viewer
 from warehouse import catalog
-from warehouse.db import WarehouseUnavailable
+from warehouse.db import WarehouseUnavailable, published_generation, reader
 from warehouse.errors import HimError
 from warehouse.filters import Filters
 
@@ -31,10 +31,25 @@ def run(name: str, filters: Filters | Mapping[str, Any] | None = None) -> pl.Dat
 
     Filters are limited to the user's facilities (:func:`scoped_filters`) and the frame is suppressed
     for leadership-only viewers (:func:`suppress_for_viewer`); outside a request both are no-ops.
+    Results are cached per process by query, parameters, viewer and generation
+    (:mod:`dashboard.result_cache`); callers must not modify the frame in place.
     """
     if filters is None or isinstance(filters, Filters):
         filters = scoped_filters(filters or Filters())
-    return suppress_for_viewer(name, catalog.run(name, filters))
+    params = catalog.get(name).bind(filters)
+    scope = current_scope()
+    key = (name, result_cache.params_key(params), scope.cache_key() if scope else None)
+    return result_cache.cached(
+        result_cache.CACHE,
+        key,
+        _served_generation,
+        lambda: suppress_for_viewer(name, catalog.run(name, params)),
+    )
+
+
+def _served_generation() -> tuple[str, int, int] | None:
+    """The identity of the generation a query would read now (part of every cache key)."""
+    return result_cache.generation_identity(published_generation(reader().paths))
 
 
 @dataclass(frozen=True)
