@@ -203,6 +203,26 @@ def _number(value: object) -> float | None:
     return None
 
 
+#: What a count hidden by small-cell suppression shows (CMS cell-size policy), and a figure built on one.
+SUPPRESSED_COUNT = "<11"
+SUPPRESSED_FIGURE = "suppressed"
+
+
+def missing_text(kind: ValueKind) -> str:
+    """What an absent value shows: ``—``, or ``<11`` / ``suppressed`` for a suppressed viewer.
+
+    For a viewer who sees small cells suppressed (leadership), a null count is a suppressed cell (the
+    data path nulls exactly those: :func:`dashboard.security.scope.suppress_for_viewer`) and shows
+    ``<11``; a figure derived from counts shows ``suppressed``.
+    """
+    from dashboard.security.scope import current_scope
+
+    scope = current_scope()
+    if scope is not None and scope.suppressed:
+        return SUPPRESSED_COUNT if kind == "count" else SUPPRESSED_FIGURE
+    return "—"
+
+
 def format_value(value: object, kind: ValueKind) -> str:
     """Format one number for display (``—`` when there is none).
 
@@ -216,7 +236,7 @@ def format_value(value: object, kind: ValueKind) -> str:
     """
     number = _number(value)
     if number is None:
-        return "—"
+        return missing_text(kind)
     if kind == "count":
         return f"{number:,.0f}"
     if kind == "money":

@@ -129,15 +129,16 @@ def custom(
 ) -> tuple[list[list[object]] | None, list[str]]:
     """Return ``customdata`` rows and the hover lines that show them (numerators, denominators …).
 
+    Values are formatted here (:func:`theme.format_value`), so a count suppressed for the viewer reads
+    ``<11`` in the hover rather than a blank.
+
     ``offset`` is where the measures start in each customdata row (a builder may put its own first).
     """
     if not measures:
         return None, []
-    columns = [values(frame, m.column) for m in measures]
+    columns = [[theme.format_value(v, m.kind) for v in values(frame, m.column)] for m in measures]
     rows = [list(r) for r in zip(*columns, strict=True)]
-    lines = [
-        f"{m.label}: %{{customdata[{offset + i}]:{theme.D3_FORMATS[m.kind]}}}" for i, m in enumerate(measures)
-    ]
+    lines = [f"{m.label}: %{{customdata[{offset + i}]}}" for i, m in enumerate(measures)]
     return rows, lines
 
 

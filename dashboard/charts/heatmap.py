@@ -54,9 +54,15 @@ def heatmap(
         return base.plain(cells[(cx, cy)][column]) if (cx, cy) in cells else None
 
     z_grid = [[cell(cx, cy, z.column) for cx in xs] for cy in ys]
-    custom = [[[cell(cx, cy, m.column) for m in hover] for cx in xs] for cy in ys] if hover else None
+    # Every value is formatted here, so a cell suppressed for the viewer reads "<11" on hover.
+    z_text = [[theme.format_value(v, z.kind) for v in row] for row in z_grid]
+    custom = (
+        [[[theme.format_value(cell(cx, cy, m.column), m.kind) for m in hover] for cx in xs] for cy in ys]
+        if hover
+        else None
+    )
     fmt = theme.D3_FORMATS[z.kind]
-    extra = [f"{m.label}: %{{customdata[{i}]:{theme.D3_FORMATS[m.kind]}}}" for i, m in enumerate(hover)]
+    extra = [f"{m.label}: %{{customdata[{i}]}}" for i, m in enumerate(hover)]
     fig = base.figure(title)
     fig.add_trace(
         go.Heatmap(
@@ -66,11 +72,12 @@ def heatmap(
             colorscale=SCALE,
             colorbar={"title": {"text": base.axis_title(z.label, z.kind)}, "tickformat": fmt},
             customdata=custom,
-            hoverongaps=False,
+            text=z_text,
+            hoverongaps=True,
             xgap=1,
             ygap=1,
             hovertemplate=base.hover(
-                [(x_title, "%{x}"), (y_title, "%{y}"), (z.label, f"%{{z:{fmt}}}")], extra
+                [(x_title, "%{x}"), (y_title, "%{y}"), (z.label, "%{text}")], extra
             ),
         )
     )

@@ -62,7 +62,10 @@ def test_trend_has_title_units_and_numerator_denominator_on_hover() -> None:
     assert "numerator" in hovers(fig)
     assert "denominator" in hovers(fig)
     assert list(fig.data[0].y) == [0.1, 0.2, 0.15]
-    assert list(fig.data[0].customdata[0][1:]) == [1, 10]
+    assert list(fig.data[0].customdata[0][1:]) == [
+        "1",
+        "10",
+    ]  # formatted for the hover (a suppressed count reads <11)
 
 
 def test_series_colours_are_fixed_per_category_whatever_the_order() -> None:
@@ -105,10 +108,10 @@ def test_bars_sort_limit_label_and_drill_value(by_payer: pl.DataFrame) -> None:
     bar = fig.data[0]
     assert list(bar.y) == ["Aetna", "Medicare"]
     assert [row[0] for row in bar.customdata] == ["Aetna", "Medicare"]
-    assert bar.customdata[0][1] == 99.0  # Decimal → float for JSON
+    assert bar.customdata[0][1] == "$99"  # formatted for the hover (Decimal → text, JSON-safe)
     assert bar.marker.color[0] == "#111111"
     assert fig.layout.xaxis.title.text == "Denied claims"
-    assert "Denied amount: %{customdata[1]:$,.0f}" in bar.hovertemplate
+    assert "Denied amount: %{customdata[1]}" in bar.hovertemplate
 
 
 def test_stacked_grouped_and_faceted_bars() -> None:
@@ -245,3 +248,48 @@ def test_the_dashboard_never_uses_plotly_express_nor_imports_duckdb() -> None:
         text = path.read_text()
         assert not re.search(r"plotly\.express|import plotly_express", text), path
         assert not re.search(r"^\s*(import duckdb|from duckdb)", text, re.MULTILINE), path
+
+
+def test_a_suppressed_count_reads_less_than_11_in_hover_for_leadership() -> None:
+    import flask
+
+    from dashboard.security.scope import Scope, set_scope
+
+    frame = pl.DataFrame(
+        {
+            "payer": ["Aetna", "Aetna", "Medicare"],
+            "category": ["coding", "authorization", "coding"],
+            "claims_denied": [None, 240, 57],
+            "denial_share": [None, 0.8, 0.2],
+        }
+    )
+    z = base.Measure("denial_share", "Share of denials", "rate")
+    counts = base.Measure("claims_denied", "Denied claims", "count")
+    ctx = flask.Flask(__name__).test_request_context("/")
+    ctx.push()
+    try:
+        set_scope(Scope("lee", frozenset({"leadership"}), ()))
+        fig = heatmap.heatmap(
+            frame,
+            x="category",
+            y="payer",
+            z=z,
+            title="t",
+            x_title="Category",
+            y_title="Payer",
+            hover=[counts],
+        )
+        trace = fig.data[0]
+        cells = {
+            (y, x): (t, tuple(c))
+            for y, row_t, row_c in zip(trace.y, trace.text, trace.customdata, strict=True)
+            for x, t, c in zip(trace.x, row_t, row_c, strict=True)
+        }
+        assert cells[("Aetna", "coding")] == ("suppressed", ("<11",))
+        assert cells[("Aetna", "authorization")] == ("80.0%", ("240",))
+        assert trace.hoverongaps
+        set_scope(Scope("ana", frozenset({"analyst"}), ()))
+        assert theme.format_value(None, "count") == "—"
+    finally:
+        ctx.pop()
+    assert theme.format_value(None, "count") == "—"  # outside a request: no viewer, nothing suppressed
