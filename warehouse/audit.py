@@ -27,7 +27,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,37 @@ def head_path(log: Path) -> Path:
 
 def _lock_path(log: Path) -> Path:
     return log.with_name(log.name + ".lock")
+
+
+def segments_path(log: Path) -> Path:
+    """The index of a log's archived segments (``him audit rotate``), oldest first."""
+    return log.with_name(log.name + ".segments.json")
+
+
+def segments(log: Path) -> list[dict[str, Any]]:
+    """The archived segments of a log: file, first_seq, last_seq, first_prev, last_hash, sha256."""
+    try:
+        data = json.loads(segments_path(log).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    return list(data["segments"])
+
+
+def _segment_lines(log: Path, segment: Mapping[str, Any]) -> Iterator[bytes]:
+    import gzip
+
+    with gzip.open(log.parent / segment["file"], "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                yield raw.rstrip(b"\n")
+
+
+def _chain_start(log: Path) -> tuple[int, str]:
+    """Sequence number and hash the current file continues from (after the archived segments)."""
+    archived = segments(log)
+    if not archived:
+        return 0, GENESIS
+    return int(archived[-1]["last_seq"]), str(archived[-1]["last_hash"])
 
 
 def line_hash(line: bytes) -> str:
@@ -199,7 +230,7 @@ class AuditLog:
                 fh.seek(0, os.SEEK_END)
                 size = fh.tell()
                 if size == 0:
-                    return 0, GENESIS
+                    return _chain_start(self.path)
                 start = max(0, size - _TAIL_BYTES)
                 fh.seek(start)
                 tail = fh.read()
@@ -211,7 +242,7 @@ class AuditLog:
                     fh.seek(start)
                     tail = fh.read()
         except FileNotFoundError:
-            return 0, GENESIS
+            return _chain_start(self.path)
         last = lines[-1]
         try:
             seq = int(json.loads(last)["seq"])
@@ -228,7 +259,10 @@ class AuditLog:
     # -- reading -----------------------------------------------------------------------------------
 
     def entries(self) -> Iterator[dict[str, Any]]:
-        """Yield every entry, oldest first (a damaged line raises ValueError)."""
+        """Yield every entry, oldest first, archived segments included (a damaged line raises ValueError)."""
+        for segment in segments(self.path):
+            for line in _segment_lines(self.path, segment):
+                yield json.loads(line)
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
@@ -243,45 +277,69 @@ class AuditLog:
         return verify(self.path)
 
 
+def _check_lines(
+    lines: Iterable[bytes], prev: str, seq: int, n: int
+) -> tuple[Verification | None, str, int, int]:
+    """Check stored lines continuing a chain at (prev, seq) after n lines; return a problem or None."""
+    for line in lines:
+        n += 1
+        try:
+            entry = json.loads(line)
+            entry_seq = int(entry["seq"])
+            entry_prev = entry["prev_hash"]
+        except (ValueError, KeyError, TypeError):
+            return Verification(False, n - 1, prev, "the line is not a readable audit entry", n), prev, seq, n
+        if line != _canonical(entry):
+            return Verification(False, n - 1, prev, "the entry is not in its stored form", n), prev, seq, n
+        if entry_seq != seq + 1:
+            problem = f"entry {entry_seq} follows entry {seq}: entries were deleted or reordered"
+            if entry_seq <= seq:
+                problem += " (or a rotation was interrupted: run `him audit rotate` to finish it)"
+            return Verification(False, n - 1, prev, problem, n), prev, seq, n
+        if entry_prev != prev:
+            problem = (
+                f"entry {entry_seq} does not carry the hash of the entry before it: an entry was edited, "
+                "deleted or reordered"
+            )
+            return Verification(False, n - 1, prev, problem, n), prev, seq, n
+        prev, seq = line_hash(line), entry_seq
+    return None, prev, seq, n
+
+
 def verify(path: Path) -> Verification:
-    """Check an audit log and its head file.
+    """Check an audit log (its archived segments first) and its head file.
 
     Every line must parse, sequence numbers run 1, 2, 3 …, each ``prev_hash`` is the hash of the line
-    before, and the last entry is the one the head file names.
+    before, and the last entry is the one the head file names. An archived segment must also have the
+    SHA-256 its index recorded when it was archived, and start where the one before it ended.
 
     Editing a line changes its hash (the next entry's ``prev_hash`` no longer matches); deleting or
     reordering lines breaks the sequence and the chain; cutting lines off the end leaves the head
     file pointing past the last entry.
     """
     prev, seq, n = GENESIS, 0, 0
+    for segment in segments(path):
+        try:
+            digest = hashlib.sha256((path.parent / segment["file"]).read_bytes()).hexdigest()
+        except OSError:
+            return Verification(False, n, prev, f"the archived segment {segment['file']} is missing", None)
+        if digest != segment["sha256"]:
+            return Verification(False, n, prev, f"the archived segment {segment['file']} was changed", None)
+        found, prev, seq, n = _check_lines(_segment_lines(path, segment), prev, seq, n)
+        if found is not None:
+            return replace(found, problem=f"{segment['file']}: {found.problem}")
+        if seq != int(segment["last_seq"]) or prev != segment["last_hash"]:
+            return Verification(False, n, prev, f"the archived segment {segment['file']} does not end where "
+                                "its index says", None)
     try:
         fh = path.open("rb")
     except FileNotFoundError:
         fh = None
     if fh is not None:
         with fh:
-            for n, raw in enumerate(fh, start=1):
-                line = raw.rstrip(b"\n")
-                try:
-                    entry = json.loads(line)
-                    entry_seq = int(entry["seq"])
-                    entry_prev = entry["prev_hash"]
-                except (ValueError, KeyError, TypeError):
-                    return Verification(False, n - 1, prev, "the line is not a readable audit entry", n)
-                if line != _canonical(entry):
-                    return Verification(False, n - 1, prev, "the entry is not in its stored form", n)
-                if entry_seq != seq + 1:
-                    return Verification(
-                        False, n - 1, prev,
-                        f"entry {entry_seq} follows entry {seq}: entries were deleted or reordered", n,
-                    )
-                if entry_prev != prev:
-                    return Verification(
-                        False, n - 1, prev,
-                        f"entry {entry_seq} does not carry the hash of the entry before it: an entry was "
-                        "edited, deleted or reordered", n,
-                    )
-                prev, seq = line_hash(line), entry_seq
+            found, prev, seq, n = _check_lines((raw.rstrip(b"\n") for raw in fh), prev, seq, n)
+        if found is not None:
+            return found
     warning = None
     head = head_path(path)
     try:

@@ -174,6 +174,28 @@ def verify_command(warehouse: WarehouseOpt = None) -> None:
         typer.echo(f"note: {result.warning}")
 
 
+@audit_app.command("rotate")
+def rotate_command(
+    min_mb: Annotated[
+        float, typer.Option("--min-mb", help="Only when the current file holds at least this many MB (cron).")
+    ] = 0.0,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Move the current entries into a compressed, read-only segment; the hash chain continues."""
+    from warehouse.audit_rotate import rotate
+
+    path = audit.log_path(resolve_warehouse(warehouse))
+    done = rotate(path, min_bytes=int(min_mb * 1024 * 1024))
+    if done is None:
+        typer.echo("nothing to rotate")
+        return
+    typer.echo(f"archived entries {done.first_seq}-{done.last_seq} ({done.entries}) into {done.file}")
+    result = audit.verify(path)
+    if not result.ok:
+        typer.echo(f"audit log BROKEN after rotation: {result.problem}", err=True)
+        raise typer.Exit(1)
+
+
 @audit_app.command("export")
 def export_command(
     fmt: Annotated[str, typer.Option("--format", help="csv or json (JSON lines).")] = "csv",

@@ -187,3 +187,62 @@ def test_fail_closed_when_the_log_path_is_not_writable(app: Any, sec: Any, value
         moved.rename(path)
     assert post_callback(client, body).status_code == 200
     assert sec.audit.verify().ok
+
+
+def test_rotation_archives_entries_and_the_chain_continues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+
+    paths = WarehousePaths(tmp_path / "him.duckdb")
+    log = _log(tmp_path, 5)
+    head_before = audit.verify(log.path).head
+    assert him(["audit", "rotate", "--warehouse", str(paths.pointer)]) == 0
+    assert "archived entries 1-5 (5)" in capsys.readouterr().out
+    (segment,) = audit.segments(log.path)
+    archive = tmp_path / segment["file"]
+    assert archive.stat().st_mode & 0o777 == 0o440
+    assert len(gzip.decompress(archive.read_bytes()).splitlines()) == 5
+    assert log.path.read_bytes() == b""
+    assert audit.verify(log.path).ok
+    assert audit.verify(log.path).head == head_before
+    # The next entry continues the sequence and the hash chain across the segment.
+    entry = log.append(user="u9", action="login")
+    assert (entry["seq"], entry["prev_hash"]) == (6, head_before)
+    _log(tmp_path, 2)
+    result = audit.verify(log.path)
+    assert (result.ok, result.entries) == (True, 8)
+    assert [e["seq"] for e in log.entries()] == list(range(1, 9))  # the admin page and exports see all
+    assert him(["audit", "rotate", "--min-mb", "1", "--warehouse", str(paths.pointer)]) == 0
+    assert "nothing to rotate" in capsys.readouterr().out  # under the size asked for
+    assert him(["audit", "rotate", "--warehouse", str(paths.pointer)]) == 0
+    assert len(audit.segments(log.path)) == 2
+    assert audit.verify(log.path).ok
+
+
+def test_a_changed_archive_and_an_interrupted_rotation_are_caught(tmp_path: Path) -> None:
+    from warehouse.audit_rotate import rotate
+
+    log = _log(tmp_path, 4)
+    original = log.path.read_bytes()
+    rotate(log.path)
+    # A rotation cut off after the index was written: the archived entries are still in the file.
+    log.path.write_bytes(original)
+    found = audit.verify(log.path)
+    assert not found.ok
+    assert "rotation was interrupted" in (found.problem or "")
+    assert rotate(log.path) is None  # finishes the job: nothing new to archive, the file is emptied
+    assert log.path.read_bytes() == b""
+    assert audit.verify(log.path).ok
+    (segment,) = audit.segments(log.path)
+    archive = tmp_path / segment["file"]
+    archive.chmod(0o640)
+    archive.write_bytes(archive.read_bytes() + b"\0")
+    changed = audit.verify(log.path)
+    assert not changed.ok
+    assert "was changed" in (changed.problem or "")
+
+
+def test_the_web_process_cannot_rotate() -> None:
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        assert "audit_rotate" not in path.read_text(encoding="utf-8"), path
