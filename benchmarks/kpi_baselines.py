@@ -16,6 +16,10 @@ so the comparison is between equal answers. Usage::
 
     pip install -e ".[bench]"        # pandas
     python benchmarks/kpi_baselines.py --workdir /tmp/lb --encounters 1000000 [-k 5] [--json out.json]
+    python benchmarks/kpi_baselines.py --workdir /tmp/lb --quick          # 1M, k = 3
+
+``--cap SECONDS`` (default 20) bounds the timed runs of one KPI in one way: a way whose first run is
+slow runs fewer times (at least once); the table's ``runs`` column gives how many SQLite runs counted.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import sqlite3
 import statistics
 import sys
@@ -515,6 +520,7 @@ def run(
     gen, _ = prepare(workdir, encounters, reload=False)
     duck = connect_read_only(gen).cursor()
     rep = representative(duck)
+    load_before = os.getloadavg()
     sqlite_path = workdir / f"sqlite-{encounters}.db"
     say(f"building the analyst's SQLite copy at {sqlite_path} ...")
     sqlite_s = build_sqlite(duck, sqlite_path)
@@ -526,7 +532,7 @@ def run(
     )
     header = (
         f"{'KPI':<44} {'product p50/p95 ms':>19} {'floor':>7} {'x floor':>8} {'pandas ms':>10} "
-        f"{'SQLite ms':>10} {'vs pandas':>10} {'vs SQLite':>10}  same?"
+        f"{'SQLite ms':>10} {'runs':>5} {'vs pandas':>10} {'vs SQLite':>10}  same?"
     )
     say(header)
     say("-" * len(header))
@@ -551,6 +557,8 @@ def run(
             "floor_ms": floor,
             "pandas_ms": statistics.median(pandas_ms),
             "sqlite_ms": statistics.median(sqlite_ms),
+            "product_runs": len(prod_ms),
+            "pandas_runs": len(pandas_ms),
             "sqlite_runs": len(sqlite_ms),
             "same_answer": ok,
         }
@@ -564,7 +572,8 @@ def run(
         p50 = row["product_p50_ms"]
         say(
             f"{kpi.name:<44} {p50:9.1f}/{row['product_p95_ms']:<9.1f} {floor:7.1f} {p50 / floor:7.1f}x "
-            f"{row['pandas_ms']:10.1f} {row['sqlite_ms']:10.1f} {row['pandas_ms'] / p50:9.1f}x "
+            f"{row['pandas_ms']:10.1f} {row['sqlite_ms']:10.1f} {len(sqlite_ms):5d} "
+            f"{row['pandas_ms'] / p50:9.1f}x "
             f"{row['sqlite_ms'] / p50:9.1f}x  {'yes' if ok else 'NO: ' + repr(row.get('answers'))}"
         )
     lite.close()
@@ -582,13 +591,21 @@ def run(
     }
     say(
         f"{'suite total':<44} {total['product_p50_ms']:9.1f}{'':10} {total['floor_ms']:7.1f} "
-        f"{summary['ratio_to_floor']:7.1f}x {total['pandas_ms']:10.1f} {total['sqlite_ms']:10.1f} "
+        f"{summary['ratio_to_floor']:7.1f}x {total['pandas_ms']:10.1f} {total['sqlite_ms']:10.1f} {'':5} "
         f"{summary['speedup_vs_pandas']:9.1f}x {summary['speedup_vs_sqlite']:9.1f}x  "
         f"{'all equal' if summary['all_same'] else 'MISMATCH'}"
     )
+    load_after = os.getloadavg()
     say("targets: >= 20x faster than pandas + SQLite, faster than pandas, within 3x of the floor")
+    say(
+        f"k = {k}, cap {cap_s:g} s per KPI and way; 1-minute load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after ({os.cpu_count()} cores)"
+    )
     return {
         "encounters": encounters,
+        "k": k,
+        "cap_seconds": cap_s,
+        "loadavg": [load_before, load_after],
         "params": {key: str(v) for key, v in rep.items()},
         "sqlite_build_seconds": sqlite_s,
         "pandas_load_seconds": pandas_load_s,
@@ -604,9 +621,18 @@ def main() -> None:
     ap.add_argument("--encounters", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/him-bench"))
     ap.add_argument("-k", type=int, default=10, help="timed runs per KPI and way (fewer when slow)")
+    ap.add_argument("--quick", action="store_true", help="1M encounters, k = 3")
+    ap.add_argument(
+        "--cap",
+        type=float,
+        default=20.0,
+        help="seconds of timed runs per KPI and way (a slow way runs fewer)",
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    result = run(args.encounters, args.workdir, k=args.k)
+    if args.quick:
+        args.encounters, args.k = 1_000_000, 3
+    result = run(args.encounters, args.workdir, k=args.k, cap_s=args.cap)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
 
