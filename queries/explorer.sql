@@ -1,11 +1,27 @@
 -- Explorer (the analysts' row-level tables). One query per table: its rows under the dashboard's
 -- filters, with the columns an analyst may see (never patient_key, never load_id; restricted ZIP3s
 -- shown as 000 as everywhere else). The returned columns are the Explorer's whitelist:
--- warehouse/explorer.py wraps these queries to add column filters, sorting and paging with bound
--- values only. Period membership as in the primer: encounters, diagnoses and procedures by the
--- encounter's discharge_date (in-house encounters have none and are left out), claims by
--- submitted_date, coding activity by completed_at, audits by audit_date. The payer filter is the
--- claim's payer for claims and the primary payer otherwise; the other filters are the encounter's.
+-- warehouse/explorer.py adds column filters, sorting and paging with bound values only. Period
+-- membership as in the primer: encounters, diagnoses and procedures by the encounter's discharge_date
+-- (in-house encounters have none and are left out), claims by submitted_date, coding activity by
+-- completed_at, audits by audit_date. The payer filter is the claim's payer for claims and the primary
+-- payer otherwise; the other filters are the encounter's.
+--
+-- Shape (warehouse/explorer.py relies on it and checks it; tests/dashboard/test_dash_explorer.py too):
+--   facts      the table's own rows in the period and under the filters that are its own, with the
+--              declared columns that need no lookup (plus any stored value a lookup needs);
+--   encounter  (tables showing their encounter's columns) the encounters the filters keep (for
+--              diagnoses and procedures also the period): encounter_id, the shown columns, patient_key;
+--   page       exactly `page as (select * from facts)`: the Explorer replaces it by the sorted page
+--              of facts when neither a column condition nor the sort needs a looked-up column;
+--   rows       page with its lookups (encounter, CARC category, restricted ZIP3): the declared
+--              columns in order, then patient_key (read only by the exports, to give each patient one
+--              random surrogate; never shown). Claims, coding activity and audits keep a row whose
+--              encounter is missing unless an encounter filter is set; diagnoses and procedures are
+--              inner-joined, their period being their encounter's.
+-- and the query ends `select * exclude (patient_key) from rows`. So a page is sorted and cut on the
+-- table's own rows and only its rows are looked up, and a count reads facts alone (with a semi-join to
+-- the kept encounters when a filter needs them): docs/performance.md, "Dashboard".
 
 -- name: explorer.encounters
 -- Encounters discharged in the period. Grain: one row per encounter.
@@ -38,7 +54,7 @@
 --   total_charges          DECIMAL(18,2)   -- dollars
 --   coded_date             DATE            -- date coded
 --   final_billed_date      DATE            -- date final billed
-with rows as (
+with facts as (
     select
         e.encounter_id,
         e.facility_id,
@@ -50,7 +66,7 @@ with rows as (
         e.sex,
         e.race,
         e.ethnicity,
-        case when r.zip3 is not null then '000' else e.zip3 end as zip3,
+        e.zip3 as stored_zip3,
         e.primary_payer,
         e.financial_class,
         e.discharge_disposition,
@@ -59,17 +75,44 @@ with rows as (
         e.ms_drg,
         e.total_charges,
         e.coded_date,
-        e.final_billed_date
+        e.final_billed_date,
+        e.patient_key
     from encounters as e
-    left join ref_restricted_zip3 as r on r.zip3 = e.zip3
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.encounter_id,
+        f.facility_id,
+        f.patient_type,
+        f.admit_date,
+        f.discharge_date,
+        f.los_days,
+        f.age_years,
+        f.sex,
+        f.race,
+        f.ethnicity,
+        case when r.zip3 is not null then '000' else f.stored_zip3 end as zip3,
+        f.primary_payer,
+        f.financial_class,
+        f.discharge_disposition,
+        f.service_line,
+        f.attending_provider_id,
+        f.ms_drg,
+        f.total_charges,
+        f.coded_date,
+        f.final_billed_date,
+        f.patient_key
+    from page as f
+    left join ref_restricted_zip3 as r on r.zip3 = f.stored_zip3
 )
-select * from rows
+select * exclude (patient_key) from rows
 
 -- name: explorer.diagnoses
 -- ICD-10-CM diagnoses of the encounters discharged in the period. Grain: one row per (encounter, seq).
@@ -89,25 +132,40 @@ select * from rows
 --   facility_id     VARCHAR   -- the encounter's facility
 --   patient_type    VARCHAR   -- the encounter's patient type
 --   discharge_date  DATE      -- the encounter's discharge date
-with rows as (
+with encounter as (
     select
-        d.encounter_id,
-        d.seq,
-        d.code,
-        d.poa,
+        e.encounter_id,
         e.facility_id,
         e.patient_type,
-        e.discharge_date
-    from diagnoses as d
-    join encounters as e on e.encounter_id = d.encounter_id
+        e.discharge_date,
+        e.patient_key
+    from encounters as e
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+facts as (
+    select d.encounter_id, d.seq, d.code, d.poa
+    from diagnoses as d
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.encounter_id,
+        f.seq,
+        f.code,
+        f.poa,
+        e.facility_id,
+        e.patient_type,
+        e.discharge_date,
+        e.patient_key
+    from page as f
+    join encounter as e on e.encounter_id = f.encounter_id
 )
-select * from rows
+select * exclude (patient_key) from rows
 
 -- name: explorer.procedures
 -- Procedures (ICD-10-PCS, CPT, HCPCS) of the encounters discharged in the period.
@@ -129,26 +187,41 @@ select * from rows
 --   facility_id     VARCHAR   -- the encounter's facility
 --   patient_type    VARCHAR   -- the encounter's patient type
 --   discharge_date  DATE      -- the encounter's discharge date
-with rows as (
+with encounter as (
     select
-        p.encounter_id,
-        p.seq,
-        p.code,
-        p.code_system,
-        p.procedure_date,
+        e.encounter_id,
         e.facility_id,
         e.patient_type,
-        e.discharge_date
-    from procedures as p
-    join encounters as e on e.encounter_id = p.encounter_id
+        e.discharge_date,
+        e.patient_key
+    from encounters as e
     where e.discharge_date between $date_from and $date_to
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+facts as (
+    select p.encounter_id, p.seq, p.code, p.code_system, p.procedure_date
+    from procedures as p
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.encounter_id,
+        f.seq,
+        f.code,
+        f.code_system,
+        f.procedure_date,
+        e.facility_id,
+        e.patient_type,
+        e.discharge_date,
+        e.patient_key
+    from page as f
+    join encounter as e on e.encounter_id = f.encounter_id
 )
-select * from rows
+select * exclude (patient_key) from rows
 
 -- name: explorer.claims
 -- Claims submitted in the period, with the CARC category of their denial.
@@ -180,7 +253,19 @@ select * from rows
 --   recovered_amount  DECIMAL(18,2)   -- dollars recovered by the appeal
 --   facility_id       VARCHAR         -- the encounter's facility
 --   patient_type      VARCHAR         -- the encounter's patient type
-with rows as (
+with encounter as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from encounters as e
+    where (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+facts as (
     select
         c.claim_id,
         c.encounter_id,
@@ -192,29 +277,51 @@ with rows as (
         c.denial_date,
         c.carc_group,
         c.carc_code,
-        case
-            when c.status not in ('denied', 'partial') then null
-            when c.carc_code is null then 'unspecified'
-            else coalesce(r.category, 'other')
-        end as denial_category,
         c.rarc_code,
         c.denied_amount,
         c.appeal_date,
         c.appeal_outcome,
-        c.recovered_amount,
-        e.facility_id,
-        e.patient_type
+        c.recovered_amount
     from claims as c
-    left join encounters as e on e.encounter_id = c.encounter_id
-    left join ref_carc as r on r.carc_code = c.carc_code
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.claim_id,
+        f.encounter_id,
+        f.payer,
+        f.submitted_date,
+        f.status,
+        f.billed_amount,
+        f.paid_amount,
+        f.denial_date,
+        f.carc_group,
+        f.carc_code,
+        case
+            when f.status not in ('denied', 'partial') then null
+            when f.carc_code is null then 'unspecified'
+            else coalesce(r.category, 'other')
+        end as denial_category,
+        f.rarc_code,
+        f.denied_amount,
+        f.appeal_date,
+        f.appeal_outcome,
+        f.recovered_amount,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from page as f
+    left join encounter as e on e.encounter_id = f.encounter_id
+    left join ref_carc as r on r.carc_code = f.carc_code
+    where e.encounter_id is not null  -- the encounter passes the filters
+       or (array_length($facility) = 0
+           and array_length($patient_type) = 0
+           and array_length($financial_class) = 0
+           and array_length($service_line) = 0)
 )
-select * from rows
+select * exclude (patient_key) from rows
 
 -- name: explorer.coding_activity
 -- Coders' work log: activities completed in the period. Grain: one row per activity.
@@ -236,7 +343,20 @@ select * from rows
 --   minutes       DOUBLE      -- minutes: completed_at − started_at
 --   facility_id   VARCHAR     -- the encounter's facility
 --   patient_type  VARCHAR     -- the encounter's patient type
-with rows as (
+with encounter as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from encounters as e
+    where (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+facts as (
     select
         a.coder_id,
         a.encounter_id,
@@ -244,19 +364,33 @@ with rows as (
         a.activity,
         a.started_at,
         a.completed_at,
-        cast(epoch(a.completed_at - a.started_at) / 60.0 as double) as minutes,
-        e.facility_id,
-        e.patient_type
+        cast(epoch(a.completed_at - a.started_at) / 60.0 as double) as minutes
     from coding_activity as a
-    left join encounters as e on e.encounter_id = a.encounter_id
     where cast(a.completed_at as date) between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.coder_id,
+        f.encounter_id,
+        f.chart_type,
+        f.activity,
+        f.started_at,
+        f.completed_at,
+        f.minutes,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from page as f
+    left join encounter as e on e.encounter_id = f.encounter_id
+    where e.encounter_id is not null  -- the encounter passes the filters
+       or (array_length($facility) = 0
+           and array_length($patient_type) = 0
+           and array_length($financial_class) = 0
+           and array_length($payer) = 0
+           and array_length($service_line) = 0)
 )
-select * from rows
+select * exclude (patient_key) from rows
 
 -- name: explorer.coding_audits
 -- Coding audits dated in the period. Grain: one row per audit.
@@ -279,7 +413,20 @@ select * from rows
 --   audited_drg     VARCHAR   -- MS-DRG after audit
 --   facility_id     VARCHAR   -- the encounter's facility
 --   patient_type    VARCHAR   -- the encounter's patient type
-with rows as (
+with encounter as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from encounters as e
+    where (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+facts as (
     select
         a.audit_id,
         a.encounter_id,
@@ -288,16 +435,31 @@ with rows as (
         a.codes_reviewed,
         a.codes_changed,
         a.original_drg,
-        a.audited_drg,
-        e.facility_id,
-        e.patient_type
+        a.audited_drg
     from coding_audits as a
-    left join encounters as e on e.encounter_id = a.encounter_id
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+page as (select * from facts),  -- the Explorer's sorted page goes here
+rows as (
+    select
+        f.audit_id,
+        f.encounter_id,
+        f.coder_id,
+        f.audit_date,
+        f.codes_reviewed,
+        f.codes_changed,
+        f.original_drg,
+        f.audited_drg,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from page as f
+    left join encounter as e on e.encounter_id = f.encounter_id
+    where e.encounter_id is not null  -- the encounter passes the filters
+       or (array_length($facility) = 0
+           and array_length($patient_type) = 0
+           and array_length($financial_class) = 0
+           and array_length($payer) = 0
+           and array_length($service_line) = 0)
 )
-select * from rows
+select * exclude (patient_key) from rows

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -33,6 +35,12 @@ SERVING_CONFIG: dict[str, str | bool] = {
     "autoinstall_known_extensions": False,
     "lock_configuration": True,
 }
+
+#: Memory one serving connection (one per worker process and generation) may use before large
+#: sorts, joins and aggregations spill to its temporary directory: ``$HIM_SERVE_MEMORY`` (a DuckDB
+#: size such as 1GB, 512MB, 2GiB). Exports of millions of rows then stay within it.
+SERVE_MEMORY_DEFAULT = "1GB"
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$", re.IGNORECASE)
 
 #: How much a reader checks a generation before serving it: ``sha256`` (default: size and SHA-256
 #: against the manifest, once per generation per process) or ``size`` (size only, for very large
@@ -137,11 +145,76 @@ def check_generation_file(gen: Path, *, deep: bool = False) -> None:
         )
 
 
+def serve_memory_limit() -> str:
+    """The serving connections' memory limit: ``$HIM_SERVE_MEMORY`` or 1GB.
+
+    Raises:
+        WarehouseUnavailable: the value is not a size DuckDB reads (e.g. 1GB, 512MB, 2GiB).
+    """
+    value = os.environ.get("HIM_SERVE_MEMORY", "").strip() or SERVE_MEMORY_DEFAULT
+    if not _SIZE.match(value):
+        raise WarehouseUnavailable(f"HIM_SERVE_MEMORY={value!r} is not a size; use e.g. 1GB, 512MB or 2GiB")
+    return value
+
+
+def _spill_prefix(gen: Path) -> Path:
+    """``<pointer>.spill-`` beside the pointer (from the generation file alone), or beside a plain file."""
+    if gen.parent.name.endswith(".generations"):
+        return gen.parent.with_name(gen.parent.name.removesuffix(".generations") + ".spill-")
+    return gen.with_name(gen.name + ".spill-")
+
+
+def spill_directory(gen: Path) -> Path:
+    """Where one process's serving connection to ``gen`` spills: ``<pointer>.spill-<pid>-<generation>``.
+
+    In the warehouse directory, made by DuckDB only when a query spills and removed when the connection
+    closes. One per process and generation: DuckDB names its temporary files alike in every database,
+    so two worker processes, or the old and the new generation's connections of one process, must
+    never share one. Derived from the generation file alone, so that every serving connection of a
+    process to one file has the same settings (DuckDB refuses a second one with different settings).
+    """
+    prefix = _spill_prefix(gen)
+    return prefix.with_name(f"{prefix.name}{os.getpid()}-{gen.name}")
+
+
+def remove_stale_spill(gen: Path) -> None:
+    """Remove the spill directories of processes that are gone (a killed worker leaves its files)."""
+    prefix = _spill_prefix(gen)
+    try:
+        children = list(prefix.parent.glob(prefix.name + "*"))
+    except OSError:
+        return
+    for child in children:
+        pid = child.name.removeprefix(prefix.name).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not child.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(child, ignore_errors=True)
+        except OSError:  # alive, owned by someone else
+            continue
+
+
+def serving_config(gen: Path) -> dict[str, str | bool]:
+    """The settings of a serving connection to ``gen``.
+
+    :data:`SERVING_CONFIG`, the memory limit and the directory it spills to (:func:`spill_directory`),
+    all set when connecting: ``lock_configuration`` forbids changing them afterwards.
+    """
+    return {
+        **SERVING_CONFIG,
+        "memory_limit": serve_memory_limit(),
+        "temp_directory": str(spill_directory(gen)),
+    }
+
+
 def connect_read_only(gen: Path, *, deep: bool = False) -> duckdb.DuckDBPyConnection:
-    """Check one generation file, then open it read-only with the serving lock-down settings."""
+    """Check one generation file, then open it read-only with :func:`serving_config`'s settings."""
+    config = serving_config(gen)
     check_generation_file(gen, deep=deep)
     try:
-        con = duckdb.connect(str(gen), read_only=True, config=dict(SERVING_CONFIG))
+        con = duckdb.connect(str(gen), read_only=True, config=config)
     except duckdb.Error as exc:
         raise WarehouseUnavailable(
             f"generation {gen.name} cannot be opened ({type(exc).__name__}); it is corrupt or from another "
@@ -200,6 +273,14 @@ class WarehouseReader:
         Raises:
             WarehouseUnavailable: nothing is published, or the published generation failed its checks.
         """
+        return self.cursor_and_generation()[0]
+
+    def cursor_and_generation(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
+        """Return a new cursor (as :meth:`cursor`) and the generation file it reads.
+
+        Raises:
+            WarehouseUnavailable: nothing is published, or the published generation failed its checks.
+        """
         for _attempt in range(3):
             gen = published_generation(self.paths)
             if gen is None:
@@ -208,7 +289,7 @@ class WarehouseReader:
                 )
             with self._lock:
                 if self._con is not None and gen == self._gen:
-                    return self._con.cursor()
+                    return self._con.cursor(), gen
                 try:
                     con = self._open(gen)
                 except WarehouseUnavailable:
@@ -218,13 +299,14 @@ class WarehouseReader:
                 # The old connection is dropped, not closed: cursors handed out keep their generation
                 # until they are released.
                 self._con, self._gen = con, gen
-                return con.cursor()
+                return con.cursor(), gen
         raise WarehouseUnavailable(f"the warehouse pointer {self.paths.pointer} keeps changing; try again")
 
     def _open(self, gen: Path) -> duckdb.DuckDBPyConnection:
         ident = _identity(gen)
         if self._refused is not None and self._refused[0] == gen and self._refused[1] == ident:
             raise WarehouseUnavailable(str(self._refused[2]))
+        remove_stale_spill(gen)
         try:
             con = connect_read_only(gen, deep=self.verify == "sha256")
         except WarehouseUnavailable as exc:

@@ -2,21 +2,31 @@
 
 Each table is a catalog query of ``queries/explorer.sql`` (``explorer.<table>``): its ``returns:`` list
 is the whitelist of visible columns (no ``patient_key``), and it applies the dashboard's
-:class:`~warehouse.filters.Filters`. This module wraps that query, unchanged, as a subquery and adds
-column conditions, an ``order by`` and ``limit``/``offset``. Identifiers come only from the whitelist
-(checked, then quoted); every value is a bound ``$parameter``; offset and limit are clamped.
+:class:`~warehouse.filters.Filters`. This module reuses that query's ``with`` clause (its shape is
+described at the top of the file) and adds column conditions, an ``order by`` and
+``limit``/``offset``. Identifiers come only from the whitelist (checked, then quoted); every value is a
+bound ``$parameter``; offset and limit are clamped.
+
+A table showing its encounter's columns (claims, coding activity and audits, diagnoses, procedures) is
+paged late: its own rows (``facts``) are filtered, sorted and cut to the page first and only the page's
+rows are joined to their encounters, unless a condition or the sort names an encounter column. Counts
+read ``facts`` alone (with a semi-join to the kept encounters when a filter needs it) and are kept per
+warehouse generation and request, since the grid asks for the same count twice per new view.
 
 Exports stream: rows leave DuckDB in Arrow batches and are written as CSV chunks, an XLSX workbook in
-xlsxwriter's constant-memory mode, or Parquet row groups. Text cells that a spreadsheet could read as
-a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'``
-in CSV and XLSX.
+xlsxwriter's constant-memory mode, or Parquet row groups, sorted only when the user sorted (otherwise
+in the order DuckDB reads them). Text cells that a spreadsheet could read as a formula (starting with
+``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` in CSV and XLSX.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,11 +42,20 @@ from warehouse.filters import Filters
 
 @dataclass(frozen=True)
 class Table:
-    """One Explorer table: its label, catalog query and the key that makes any order total."""
+    """One Explorer table: its label, catalog query and the key that makes any order total.
+
+    Its query has the shape described at the top of ``queries/explorer.sql``. ``looked_up`` are the
+    declared columns ``rows`` adds to ``facts`` by a lookup (the encounter's columns, the CARC
+    category, the restricted ZIP3). A fact needs its encounter to pass the filters always
+    (``encounter_filters`` None: diagnoses and procedures, whose period is the encounter's), when one
+    of ``encounter_filters`` is set, or never (``()``: the filters are the table's own).
+    """
 
     name: str
     label: str
     key: tuple[str, ...]
+    looked_up: tuple[str, ...] = ()
+    encounter_filters: tuple[str, ...] | None = ()
 
     @property
     def query(self) -> str:
@@ -44,18 +63,30 @@ class Table:
         return f"explorer.{self.name}"
 
 
+_SHOWN = ("facility_id", "patient_type")
+_ENCOUNTER_FILTERS = ("facility", "patient_type", "financial_class", "payer", "service_line")
 TABLES: Mapping[str, Table] = MappingProxyType(
     {
         t.name: t
         for t in (
-            Table("encounters", "Encounters", ("encounter_id",)),
-            Table("diagnoses", "Diagnoses", ("encounter_id", "seq")),
-            Table("procedures", "Procedures", ("encounter_id", "seq")),
-            Table("claims", "Claims", ("claim_id",)),
+            Table("encounters", "Encounters", ("encounter_id",), ("zip3",)),
+            Table("diagnoses", "Diagnoses", ("encounter_id", "seq"), (*_SHOWN, "discharge_date"), None),
+            Table("procedures", "Procedures", ("encounter_id", "seq"), (*_SHOWN, "discharge_date"), None),
             Table(
-                "coding_activity", "Coding activity", ("coder_id", "encounter_id", "activity", "started_at")
+                "claims",
+                "Claims",
+                ("claim_id",),
+                ("denial_category", *_SHOWN),
+                tuple(f for f in _ENCOUNTER_FILTERS if f != "payer"),  # the payer is the claim's
             ),
-            Table("coding_audits", "Coding audits", ("audit_id",)),
+            Table(
+                "coding_activity",
+                "Coding activity",
+                ("coder_id", "encounter_id", "activity", "started_at"),
+                _SHOWN,
+                _ENCOUNTER_FILTERS,
+            ),
+            Table("coding_audits", "Coding audits", ("audit_id",), _SHOWN, _ENCOUNTER_FILTERS),
         )
     }
 )
@@ -219,13 +250,73 @@ def _condition_sql(cond: Condition, kinds: Mapping[str, ColumnKind], n: int) -> 
     return f"{target} {_COMPARE_OPS[op]} ${p}", {p: value}
 
 
-def compose(request: Request) -> tuple[str, dict[str, Any]]:
-    """Return the SQL and bound parameters of a request (all rows, ordered, no paging).
+_FINAL = re.compile(r"\bselect\s+\*\s+exclude\s*\(\s*patient_key\s*\)\s+from\s+rows\s*;?\s*$", re.IGNORECASE)
+_HOOK = re.compile(r"\bpage\s+as\s*\(\s*select\s+\*\s+from\s+facts\s*\)", re.IGNORECASE)
+_CTE = re.compile(r"\b(encounter|facts|rows)\s+as\s*\(", re.IGNORECASE)
+
+
+def _with_clause(query: catalog.Query, t: Table) -> str:
+    """The query's ``with`` clause: its SQL without the final ``select * exclude (patient_key) from rows``.
 
     Raises:
-        ExplorerError: an unknown table, column or operator, or a value of the wrong type.
-        catalog.BadParameter: a filter value the table's query does not accept.
+        catalog.CatalogError: the query does not have the shape ``queries/explorer.sql`` describes.
     """
+    match = _FINAL.search(query.sql)
+    ctes = {m.lower() for m in _CTE.findall(query.sql)}
+    needed = {"facts", "rows"} | (set() if t.encounter_filters == () else {"encounter"})
+    if match is None or not needed <= ctes or len(_HOOK.findall(query.sql)) != 1:
+        shape = "with facts, page as (select * from facts), rows ... select * exclude (patient_key) from rows"
+        raise catalog.CatalogError(f"{query.name} must have the shape `{shape}` (see queries/explorer.sql)")
+    return query.sql[: match.start()].rstrip()
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A validated request taken apart: what every statement of it is built from."""
+
+    table: Table
+    with_clause: str
+    params: dict[str, Any]
+    conditions: tuple[str, ...]
+    columns: tuple[str, ...]  # the declared columns, quoted
+    user_order: tuple[str, ...]  # the user's sort keys
+    key_order: tuple[str, ...]  # the table's key columns the user did not sort on
+    condition_columns: frozenset[str]
+    sort_columns: frozenset[str]
+
+    @property
+    def order(self) -> str:
+        return ", ".join((*self.user_order, *self.key_order))
+
+    def where(self, *extra: str) -> str:
+        parts = (*extra, *self.conditions)
+        return f" where {' and '.join(parts)}" if parts else ""
+
+    @property
+    def membership(self) -> tuple[str, ...]:
+        """The condition that a fact's encounter passes the filters, when it has to be checked."""
+        t = self.table
+        if t.encounter_filters is not None and not any(self.params.get(f) for f in t.encounter_filters):
+            return ()
+        return ('t."encounter_id" in (select e.encounter_id from encounter as e)',)
+
+    @property
+    def count_on_facts(self) -> bool:
+        """True when the count can read facts (and the kept encounters) without the lookups."""
+        return not self.condition_columns & set(self.table.looked_up)
+
+    @property
+    def late(self) -> bool:
+        """True when a page can be sorted and cut on facts before the lookups.
+
+        That is when neither a condition nor the sort names a looked-up column and no filter needs the
+        encounter (that would take the join the lookup makes; measured slower done twice).
+        """
+        looked_up = set(self.table.looked_up)
+        return self.count_on_facts and not self.sort_columns & looked_up and not self.membership
+
+
+def _parts(request: Request) -> _Parts:
     t = table(request.table)
     query = catalog.get(t.query)
     params = query.bind(request.filters)
@@ -235,15 +326,58 @@ def compose(request: Request) -> tuple[str, dict[str, Any]]:
         sql, values = _condition_sql(cond, kinds, n)
         conditions.append(sql)
         params.update(values)
-    order = [
+    user_order = tuple(
         f"{_ident(s.column, kinds)} {'desc' if s.descending else 'asc'} nulls last" for s in request.sort
-    ]
-    sorted_cols = {s.column for s in request.sort}
-    order += [_ident(k, kinds) for k in t.key if k not in sorted_cols]
-    where = f" where {' and '.join(conditions)}" if conditions else ""
+    )
+    sorted_cols = frozenset(s.column for s in request.sort)
+    return _Parts(
+        table=t,
+        with_clause=_with_clause(query, t),
+        params=params,
+        conditions=tuple(conditions),
+        columns=tuple(_ident(c, kinds) for c in kinds),
+        user_order=user_order,
+        key_order=tuple(_ident(k, kinds) for k in t.key if k not in sorted_cols),
+        condition_columns=frozenset(c.column for c in request.where),
+        sort_columns=sorted_cols,
+    )
+
+
+def compose(
+    request: Request, *, order: Literal["total", "user"] = "total", patient_key: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """Return the SQL and bound parameters of a request (all rows, no paging).
+
+    Args:
+        request: the table, filters, conditions and sort.
+        order: ``total``: the user's sort, then the table's key (the grid's order); ``user``: only
+            when the user sorted (then with the key as tie-breaker), else the order rows are read in
+            (exports: no sort of the whole result unless asked for).
+        patient_key: put ``patient_key`` first (exports read it to give each patient a surrogate;
+            it is never written).
+
+    Raises:
+        ExplorerError: an unknown table, column or operator, or a value of the wrong type.
+        catalog.BadParameter: a filter value the table's query does not accept.
+    """
+    p = _parts(request)
+    cols = ", ".join(("t.patient_key", *p.columns) if patient_key else p.columns)
+    ordered = order == "total" or bool(p.user_order)
+    order_by = f" order by {p.order}" if ordered else ""
     # Identifiers are whitelisted column names and every value is a bound parameter.
-    sql = f"select * from ({query.sql}) as t{where} order by {', '.join(order)}"  # noqa: S608
-    return sql, params
+    return f"{p.with_clause}\nselect {cols} from rows as t{p.where()}{order_by}", p.params
+
+
+def _page_sql(p: _Parts) -> str:
+    """One page: sorted and cut on facts before the lookups when it can be (:attr:`_Parts.late`)."""
+    cols = ", ".join(p.columns)
+    cut = f" order by {p.order} limit $page_limit offset $page_offset"
+    if not p.late:
+        return f"{p.with_clause}\nselect {cols} from rows as t{p.where()}{cut}"
+    # Identifiers are whitelisted column names and every value is a bound parameter.
+    page_cte = f"page as (select * from facts as t{p.where()}{cut})"  # noqa: S608
+    with_clause = _HOOK.sub(lambda _: page_cte, p.with_clause, count=1)
+    return f"{with_clause}\nselect {cols} from rows as t order by {p.order}"
 
 
 def _cursor(con: Any) -> Any:
@@ -263,11 +397,61 @@ def _relation(con: Any, sql: str, params: dict[str, Any], fetch: Callable[[Any],
         raise catalog.QueryFailed(f"explorer query failed: {first}") from exc
 
 
-def count(request: Request, *, con: Any = None) -> int:
-    """Return how many rows the request matches."""
-    sql, params = compose(request)
-    rows = _relation(con, f"select count(*) from ({sql}) as counted", params, lambda r: r.fetchall())  # noqa: S608
+def _count(request: Request, con: Any) -> int:
+    p = _parts(request)
+    if p.count_on_facts:  # the table's own rows (semi-joined to the kept encounters when a filter needs it)
+        sql = f"{p.with_clause}\nselect count(*) from facts as t{p.where(*p.membership)}"
+    else:
+        sql = f"{p.with_clause}\nselect count(*) from rows as t{p.where()}"
+    rows = _relation(con, sql, p.params, lambda r: r.fetchall())
     return int(rows[0][0]) if rows else 0
+
+
+#: Counts of the serving reader's requests by (generation, request): the grid asks for the same count
+#: twice per new view (the row block at offset 0 and the count / export-links callback, together).
+COUNT_CACHE_ENTRIES = 512
+_counts: OrderedDict[tuple[Any, Request], int] = OrderedDict()
+_counting: dict[tuple[Any, Request], threading.Event] = {}
+_counts_lock = threading.Lock()
+
+
+def count(request: Request, *, con: Any = None) -> int:
+    """Return how many rows the request matches.
+
+    Without ``con`` (the serving reader) counts are kept per warehouse generation and request, and a
+    count already running for the same request is waited for rather than run twice.
+    """
+    if con is not None:
+        return _count(request, con)
+    from warehouse.db import reader
+
+    cur, generation = reader().cursor_and_generation()
+    key = (generation, request)
+    try:
+        hash(key)
+    except TypeError:  # a condition value that cannot be a key: count without the cache
+        return _count(request, cur)
+    while True:
+        with _counts_lock:
+            if key in _counts:
+                _counts.move_to_end(key)
+                return _counts[key]
+            running = _counting.get(key)
+            if running is None:
+                running = _counting[key] = threading.Event()
+                break
+        running.wait(60)
+    try:
+        n = _count(request, cur)
+        with _counts_lock:
+            _counts[key] = n
+            while len(_counts) > COUNT_CACHE_ENTRIES:
+                _counts.popitem(last=False)
+        return n
+    finally:
+        with _counts_lock:
+            _counting.pop(key, None)
+        running.set()
 
 
 def clamp_page(offset: object, limit: object) -> tuple[int, int]:
@@ -283,11 +467,15 @@ def clamp_page(offset: object, limit: object) -> tuple[int, int]:
 
 
 def page(request: Request, offset: object = 0, limit: object = 100, *, con: Any = None) -> pl.DataFrame:
-    """Return one page of rows (offset and limit clamped by :func:`clamp_page`)."""
+    """Return one page of rows (offset and limit clamped by :func:`clamp_page`).
+
+    A table showing its encounter's columns is sorted and cut on its own rows when neither a condition
+    nor the sort names an encounter column; only the page's rows are then joined to their encounters.
+    """
     off, lim = clamp_page(offset, limit)
-    sql, params = compose(request)
-    params.update({"page_limit": lim, "page_offset": off})
-    return _relation(con, f"{sql} limit $page_limit offset $page_offset", params, lambda r: r.pl())
+    p = _parts(request)
+    params = {**p.params, "page_limit": lim, "page_offset": off}
+    return _relation(con, _page_sql(p), params, lambda r: r.pl())
 
 
 def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -392,7 +580,7 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _batches(request: Request, con: Any, batch_rows: int) -> Iterator[pl.DataFrame]:
-    sql, params = compose(request)
+    sql, params = compose(request, order="user")
     for batch in _relation(con, sql, params, lambda r: r.to_arrow_reader(batch_rows)):
         yield pl.from_arrow(batch)  # type: ignore[misc]
 
@@ -471,7 +659,7 @@ def _parquet_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[byt
     import pyarrow.parquet as pq
 
     def write(tmp: io.BufferedRandom) -> None:
-        sql, params = compose(request)
+        sql, params = compose(request, order="user")
         reader = _relation(con, sql, params, lambda r: r.to_arrow_reader(batch_rows))
         with pq.ParquetWriter(tmp, reader.schema) as writer:
             for batch in reader:

@@ -9,6 +9,7 @@ import json
 import zipfile
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
@@ -207,6 +208,91 @@ def test_each_export_holds_exactly_the_filtered_rows_and_columns(fmt: str) -> No
         assert frame["billed_amount"].to_list() == sorted(frame["billed_amount"].to_list(), reverse=True)
     assert header == names
     assert len(body) == expected > 50  # more than one batch
+
+
+def duckdb_cursor() -> Any:
+    from warehouse.db import reader
+
+    return reader().cursor()
+
+
+def _facility(cur: Any) -> str:
+    return cur.sql("select facility_id from encounters order by facility_id limit 1").fetchall()[0][0]
+
+
+@pytest.mark.parametrize("name", list(explorer.TABLES))
+def test_the_query_shape_the_pages_rely_on(name: str) -> None:
+    from warehouse.db import reader
+
+    t = explorer.TABLES[name]
+    p = explorer._parts(explorer.Request(name))
+    cur = reader().cursor()
+    facts = cur.sql(f"{p.with_clause}\nselect * from facts limit 0", params=p.params).columns
+    rows = cur.sql(f"{p.with_clause}\nselect * from rows limit 0", params=p.params).columns
+    declared = [c.name for c in explorer.columns(name)]
+    assert rows == [*declared, "patient_key"]
+    own = [c for c in declared if c not in t.looked_up]
+    assert [c for c in facts if c in declared] == own  # facts: every column not looked up, in order
+    assert set(t.key) <= set(own)
+
+
+@pytest.mark.parametrize("name", list(explorer.TABLES))
+def test_pages_cut_before_the_lookups_equal_the_sorted_rows_and_counts_agree(name: str) -> None:
+    from warehouse.db import reader
+
+    t = explorer.TABLES[name]
+    cur = reader().cursor()
+    fac = _facility(cur)
+    own = next(c.name for c in explorer.columns(name) if c.name not in t.looked_up and c.name not in t.key)
+    requests = []
+    for filters in (ALL, Filters(date_from="2025-01-01", date_to="2025-06-30"), Filters(facility=(fac,))):
+        for sort in ((), (explorer.Sort(own, True),), (explorer.Sort(t.looked_up[-1]),)):
+            requests.append(explorer.Request(name, filters, (), sort))
+        requests.append(explorer.Request(name, filters, (explorer.Condition(own, "notBlank"),)))
+        requests.append(explorer.Request(name, filters, (explorer.Condition(t.looked_up[-1], "notBlank"),)))
+    assert any(explorer._parts(r).late for r in requests) or t.encounter_filters is None
+    for request in requests:
+        sql, params = explorer.compose(request)
+        every = cur.sql(sql, params=params).pl()
+        assert explorer.count(request) == every.height
+        assert explorer.count(request, con=cur) == every.height
+        for offset in (0, 37):
+            page = explorer.page(request, offset, 25)
+            assert page.equals(every.slice(offset, 25)), (request, offset)
+            assert page.schema == every.schema
+
+
+def test_a_count_runs_once_per_generation_and_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = explorer._count
+
+    def counting(request: explorer.Request, con: object) -> int:
+        calls.append(request)
+        return real(request, con)
+
+    monkeypatch.setattr(explorer, "_count", counting)
+    request = explorer.Request("claims", Filters(date_from="2024-02-01", date_to="2024-02-29"))
+    first = explorer.count(request)
+    assert explorer.count(request) == first
+    assert explorer.count(explorer.Request("claims", request.filters)) == first
+    assert len(calls) == 1
+    assert explorer.count(request, con=duckdb_cursor()) == first  # a given connection: not cached
+    assert len(calls) == 2
+
+
+def test_exports_sort_only_when_the_user_sorted() -> None:
+    unsorted = explorer.Request("diagnoses", Filters(date_from="2025-01-01", date_to="2025-03-31"))
+    assert " order by " not in explorer.compose(unsorted, order="user")[0]
+    assert " order by " in explorer.compose(unsorted)[0]
+    content = b"".join(explorer.export(unsorted, "csv", batch_rows=100).chunks).decode()
+    body = sorted(tuple(r) for r in list(csv.reader(io.StringIO(content)))[1:])
+    sql, params = explorer.compose(unsorted)
+    every = duckdb_cursor().sql(sql, params=params).pl()
+    expected = sorted(tuple("" if v is None else str(v) for v in row) for row in every.iter_rows())
+    assert body == expected
+    by_code = explorer.Request("diagnoses", unsorted.filters, (), (explorer.Sort("code", True),))
+    tie_broken = ' order by "code" desc nulls last, "encounter_id", "seq"'
+    assert tie_broken in explorer.compose(by_code, order="user")[0]
 
 
 def test_formula_like_text_is_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:

@@ -302,6 +302,13 @@ def test_surrogates_are_random_not_derived() -> None:
     assert one[0] != one[1]
     assert one[3] is None
     assert set(one.drop_nulls()).isdisjoint(set(two.drop_nulls()))
+    many = deid.Surrogates()
+    first = many.replace("encounter_id", pl.Series("encounter_id", [f"E{i}" for i in range(5000)]))
+    again = many.replace("encounter_id", pl.Series("encounter_id", [f"E{i}" for i in range(4000, 9000)]))
+    assert first.n_unique() == 5000
+    assert again.n_unique() == 5000
+    assert first[4000:].to_list() == again[:1000].to_list()  # the same value, the same surrogate
+    assert set(first[:4000]).isdisjoint(set(again[1000:]))
     assert list(itertools.islice(deid.KINDS, 3)) == ["deidentified", "limited", "operational"]
 
 
