@@ -83,6 +83,13 @@ OPS_DNFB_SPLIT = "operations-dnfb-split"
 OPS_DNFB_TREND = "operations-dnfb-days-trend"
 OPS_BACKLOG_TREND = "operations-backlog-trend"
 OPS_OLDEST = "operations-oldest-unbilled"
+# The work list's operational export (managers): a stated purpose, then a link per format.
+OPS_OP_EXPORT = "operations-oldest-unbilled-export"
+OPS_OP_PURPOSE = "operations-oldest-unbilled-export-purpose"
+OPS_OP_HINT = "operations-oldest-unbilled-export-hint"
+OPS_OP_CSV = "operations-oldest-unbilled-export-csv"
+OPS_OP_XLSX = "operations-oldest-unbilled-export-xlsx"
+OPS_OP_PARQUET = "operations-oldest-unbilled-export-parquet"
 
 # -- explorer --------------------------------------------------------------------------------------
 EXP_TABLE = "explorer-table"
@@ -94,6 +101,13 @@ EXP_ERROR = "explorer-error"
 EXP_CSV = "explorer-export-csv"
 EXP_XLSX = "explorer-export-xlsx"
 EXP_PARQUET = "explorer-export-parquet"
+# The limited data set export (analysts): a data use agreement reference, then a link per format.
+EXP_LDS = "explorer-limited"
+EXP_LDS_DUA = "explorer-limited-dua"
+EXP_LDS_HINT = "explorer-limited-hint"
+EXP_LDS_CSV = "explorer-limited-csv"
+EXP_LDS_XLSX = "explorer-limited-xlsx"
+EXP_LDS_PARQUET = "explorer-limited-parquet"
 
 # -- data quality ----------------------------------------------------------------------------------
 DQ_LOADS = "data-quality-loads"

@@ -208,6 +208,14 @@ SUPPRESSED_COUNT = "<11"
 SUPPRESSED_FIGURE = "suppressed"
 
 
+def viewer_suppressed() -> bool:
+    """True when the logged-in viewer sees small cells suppressed (leadership only)."""
+    from dashboard.security.scope import current_scope
+
+    scope = current_scope()
+    return scope is not None and scope.suppressed
+
+
 def missing_text(kind: ValueKind) -> str:
     """What an absent value shows: ``—``, or ``<11`` / ``suppressed`` for a suppressed viewer.
 
@@ -215,10 +223,7 @@ def missing_text(kind: ValueKind) -> str:
     data path nulls exactly those: :func:`dashboard.security.scope.suppress_for_viewer`) and shows
     ``<11``; a figure derived from counts shows ``suppressed``.
     """
-    from dashboard.security.scope import current_scope
-
-    scope = current_scope()
-    if scope is not None and scope.suppressed:
+    if viewer_suppressed():
         return SUPPRESSED_COUNT if kind == "count" else SUPPRESSED_FIGURE
     return "—"
 

@@ -50,7 +50,7 @@ def bars(
         colors: colours the shell assigned to ``color_dim``'s values (payers, facilities).
     """
     if base.is_empty(frame, value.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     if sort:
         frame = frame.sort(value.column, descending=True, nulls_last=True)
     if limit:
@@ -80,6 +80,17 @@ def bars(
     )
     fig = base.figure(title)
     fig.add_trace(bar)
+    gaps = base.suppressed_points(
+        shown,
+        numbers,
+        horizontal=horizontal,
+        kind=value.kind,
+        hover_lines=[(category_title, "%{customdata[0]}"), (value.label, "%{text}")],
+        customdata=rows,
+        extra=lines,
+    )
+    if gaps is not None:
+        fig.add_trace(gaps)
     value_axis = {"title": {"text": base.axis_title(value.label, value.kind)}, **base.axis_format(value.kind)}
     category_axis = {"title": {"text": category_title}, "type": "category"}
     if horizontal:
@@ -121,7 +132,7 @@ def stacked(
         barmode: ``stack`` or ``group`` (side by side: for values that must not be added up).
     """
     if base.is_empty(frame, value.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     fig = base.figure(title)
     fmt = theme.D3_FORMATS[value.kind]
     palette = theme.series_colors(series_dim or series, frame[series].fill_null(NULL_LABEL).to_list(), colors)
@@ -172,7 +183,7 @@ def grouped(
 ) -> go.Figure:
     """Return side-by-side bars of several measures of one kind per category (ALOS vs GMLOS …)."""
     if not values or base.is_empty(frame, values[0].column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     names = _labels(frame, category)
     shown = _labels(frame, label) if label else names
     customdata, lines = base.custom(frame, hover, offset=1)
@@ -220,7 +231,7 @@ def faceted(
     differ 3–5×, so each panel has its own scale and the panels sit side by side.
     """
     if base.is_empty(frame, value.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     facets = sorted(str(v) for v in frame[facet].drop_nulls().unique().to_list())
     cats = sorted(str(v) for v in frame[category].drop_nulls().unique().to_list())
     fig = make_subplots(

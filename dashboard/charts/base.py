@@ -12,6 +12,10 @@ import polars as pl
 from dashboard import theme
 
 EMPTY_MESSAGE = "No data: the filters match nothing in this period."
+#: The empty state of a leadership chart whose every value is suppressed (there are rows, all hidden).
+SUPPRESSED_MESSAGE = "Every value here is suppressed: counts under 11, and figures built on them, are hidden."
+#: How a suppressed value is marked on a leadership chart: an open marker on the zero line, with hover.
+SUPPRESSED_SYMBOL = "x-thin-open"
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,10 @@ LEGEND_ON_TOP_MAX = 4
 
 def place_legend(fig: go.Figure) -> go.Figure:
     """Move a long legend under the plot, with the room it needs (a short one stays on top)."""
-    if len(fig.data) <= LEGEND_ON_TOP_MAX:
+    entries = sum(trace.showlegend is not False for trace in fig.data)  # not the suppressed markers
+    if entries <= LEGEND_ON_TOP_MAX:
         return fig
-    rows = (len(fig.data) + 2) // 3  # about three entries a row
+    rows = (entries + 2) // 3  # about three entries a row
     top, bottom = 64, 80 + 20 * rows
     height = (fig.layout.height or DEFAULT_HEIGHT) + 20 * rows
     below_axis_title = -72 / (height - top - bottom)  # paper units: under the ticks and the axis title
@@ -87,6 +92,62 @@ def empty(title: str, message: str = EMPTY_MESSAGE) -> go.Figure:
         meta={"empty": True, "message": message},
     )
     return fig
+
+
+def empty_for(title: str, *frames: pl.DataFrame | None) -> go.Figure:
+    """Return the empty state of a chart with nothing to draw, saying why.
+
+    For a viewer who sees small cells suppressed, rows whose values are all null were suppressed, not
+    missing: the message says so instead of "the filters match nothing".
+    """
+    has_rows = any(f is not None and f.height > 0 for f in frames)
+    return empty(title, SUPPRESSED_MESSAGE if has_rows and theme.viewer_suppressed() else EMPTY_MESSAGE)
+
+
+def suppressed_points(
+    categories: Sequence[object],
+    numbers: Sequence[object],
+    *,
+    horizontal: bool,
+    kind: theme.ValueKind,
+    hover_lines: Sequence[tuple[str, str]],
+    customdata: Sequence[object] | None = None,
+    extra: Sequence[str] = (),
+    color: str = theme.NEUTRAL,
+    group: str | None = None,
+) -> go.Scatter | None:
+    """Return markers for the values suppressed for the viewer (None when nothing is), with hover.
+
+    A suppressed value is null, so a bar or a line point would be a silent gap; for a leadership viewer
+    each gets an open marker on the zero line whose hover reads ``<11`` (a count) or ``suppressed`` (a
+    figure built on one), beside the point's other hover lines. ``hover_lines`` may use ``%{text}`` for
+    that word and ``%{customdata[i]}`` for the point's ``customdata`` row.
+    """
+    if not theme.viewer_suppressed():
+        return None
+    gaps = [i for i, v in enumerate(numbers) if v is None]
+    if not gaps:
+        return None
+    at = [categories[i] for i in gaps]
+    zeros = [0] * len(gaps)
+    return go.Scatter(
+        x=zeros if horizontal else at,
+        y=at if horizontal else zeros,
+        mode="markers",
+        name="suppressed",
+        legendgroup=group,
+        showlegend=False,
+        marker={
+            "symbol": SUPPRESSED_SYMBOL,
+            "size": 9,
+            "color": color,
+            "line": {"width": 1.5, "color": color},
+        },
+        text=[theme.missing_text(kind)] * len(gaps),
+        customdata=[customdata[i] for i in gaps] if customdata is not None else None,
+        hovertemplate=hover(hover_lines, extra),
+        cliponaxis=False,
+    )
 
 
 def is_empty(frame: pl.DataFrame | None, column: str | None = None) -> bool:

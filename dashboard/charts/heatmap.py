@@ -41,7 +41,7 @@ def heatmap(
         x_text: how an x value is written under the axis (the value itself stays what a click gives).
     """
     if base.is_empty(frame, z.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     labelled = frame.with_columns(
         pl.col(x).cast(pl.String).fill_null(NULL_LABEL).alias("_x"),
         pl.col(y).cast(pl.String).fill_null(NULL_LABEL).alias("_y"),
@@ -76,9 +76,7 @@ def heatmap(
             hoverongaps=True,
             xgap=1,
             ygap=1,
-            hovertemplate=base.hover(
-                [(x_title, "%{x}"), (y_title, "%{y}"), (z.label, "%{text}")], extra
-            ),
+            hovertemplate=base.hover([(x_title, "%{x}"), (y_title, "%{y}"), (z.label, "%{text}")], extra),
         )
     )
     fig.update_layout(

@@ -29,7 +29,7 @@ def pareto(
     only those drawn), so 80 % on the line means 80 % of all of it.
     """
     if base.is_empty(frame, value.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     ordered = frame.sort(value.column, descending=True, nulls_last=True)
     total = ordered[value.column].cast(pl.Float64).sum() or 0.0
     ordered = ordered.with_columns(

@@ -26,7 +26,7 @@ def treemap(
     parents of value 0), so no total is computed here.
     """
     if base.is_empty(frame, value.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     parents = [parent_prefix + (NULL_LABEL if p is None else str(p)) for p in frame[parent].to_list()]
     children = [NULL_LABEL if c is None else str(c) for c in frame[child].to_list()]
     texts = (

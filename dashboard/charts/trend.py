@@ -27,10 +27,11 @@ def _line(  # each point's customdata starts with the line's name (what a click 
     frame = frame.sort(x)
     customdata, lines = base.custom(frame, hover, offset=1)
     rows = [[name, *(c or [])] for c in (customdata or [[]] * frame.height)]
+    xs, ys = base.values(frame, x), base.values(frame, y.column)
     fig.add_trace(
         go.Scatter(
-            x=base.values(frame, x),
-            y=base.values(frame, y.column),
+            x=xs,
+            y=ys,
             name=name,
             mode="lines+markers",
             marker={"size": 5},
@@ -46,6 +47,23 @@ def _line(  # each point's customdata starts with the line's name (what a click 
             ),
         )
     )
+    gaps = base.suppressed_points(
+        xs,
+        ys,
+        horizontal=False,
+        kind=y.kind,
+        hover_lines=[
+            *([(series_label, name)] if series_label else []),
+            (x_title, "%{x|%b %Y}"),
+            (y.label, "%{text}"),
+        ],
+        customdata=rows,
+        extra=lines,
+        color=color,
+        group=name,
+    )
+    if gaps is not None:
+        fig.add_trace(gaps)
 
 
 def _axes(fig: go.Figure, x_title: str, y_title: str, kind: theme.ValueKind, legend: bool) -> go.Figure:
@@ -82,7 +100,7 @@ def trend(
         colors: colours the shell assigned to the series' values (payers, facilities).
     """
     if base.is_empty(frame, y.column):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     fig = base.figure(title)
     if series is None:
         _line(
@@ -140,7 +158,7 @@ def lines(
     """
     drawn = {name: f for name, f in frames.items() if not base.is_empty(f, y.column)}
     if not drawn:
-        return base.empty(title)
+        return base.empty_for(title, *frames.values())
     fig = base.figure(title)
     for name, frame in drawn.items():
         _line(
@@ -169,7 +187,7 @@ def measures(
 ) -> go.Figure:
     """Return one line per measure of the same kind (denied and recovered dollars …)."""
     if not ys or all(base.is_empty(frame, m.column) for m in ys):
-        return base.empty(title)
+        return base.empty_for(title, frame)
     fig = base.figure(title)
     for i, m in enumerate(ys):
         _line(

@@ -16,17 +16,28 @@ from dash import html
 
 from dashboard import theme
 
-#: AG Grid value formatters per kind (d3-format strings run by dash-ag-grid's ``d3.format``).
-_FORMATTERS = {
-    "count": {"function": "d3.format(',.0f')(params.value)"},
-    "money": {"function": "d3.format('$,.0f')(params.value)"},
-    "rate": {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"},
-    "days": {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"},
-    "hours": {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"},
-    "ratio": {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"},
-    "index": {"function": "params.value == null ? '' : d3.format(',.4f')(params.value)"},
-    "per_hour": {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"},
+#: d3-format strings per kind, run by dash-ag-grid's ``d3.format`` in the value formatters.
+_D3 = {
+    "count": ",.0f",
+    "money": "$,.0f",
+    "rate": ".1%",
+    "days": ",.1f",
+    "hours": ",.1f",
+    "ratio": ",.2f",
+    "index": ",.4f",
+    "per_hour": ",.2f",
 }
+
+
+def formatter(kind: theme.ValueKind) -> dict[str, str]:
+    """Return the AG Grid value formatter of a kind of value, for the logged-in viewer.
+
+    An absent value reads blank, except for a viewer who sees small cells suppressed (leadership): a
+    null count there is a suppressed one and reads ``<11``, a null rate, mean or amount ``suppressed``
+    (:func:`dashboard.theme.missing_text`), as in charts and cards.
+    """
+    missing = theme.missing_text(kind) if theme.viewer_suppressed() else ""
+    return {"function": f"params.value == null ? '{missing}' : d3.format('{_D3[kind]}')(params.value)"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ def column_defs(cols: Sequence[Col]) -> list[dict[str, Any]]:
     for c in cols:
         d: dict[str, Any] = {"field": c.field, "headerName": c.header, "flex": c.flex, "minWidth": 90}
         if c.kind:
-            d["valueFormatter"] = _FORMATTERS[c.kind]
+            d["valueFormatter"] = formatter(c.kind)
             d["type"] = "rightAligned"
             d["filter"] = "agNumberColumnFilter"
         out.append(d)

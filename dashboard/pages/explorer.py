@@ -3,7 +3,9 @@
 The grid uses AG Grid's infinite row model: it asks for blocks of rows as it scrolls
 (``getRowsRequest``) and this page answers each block from :mod:`warehouse.explorer`, so the browser
 never holds the table. A new grid (a new id) is made whenever the filters change, which empties its
-cache. Exports are plain links to the streaming route of :mod:`dashboard.exports`.
+cache. Exports are plain links to the streaming route of :mod:`dashboard.exports`: de-identified
+(Safe Harbor) always, and a limited data set (dates and ZIP3 kept) once a data use agreement reference
+is typed in (the server checks it again and records it in the audit log).
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ FORMATS = (
     ("xlsx", ids.EXP_XLSX, "Excel"),
     ("parquet", ids.EXP_PARQUET, "Parquet"),
 )
+LIMITED_FORMATS = (
+    ("csv", ids.EXP_LDS_CSV, "CSV"),
+    ("xlsx", ids.EXP_LDS_XLSX, "Excel"),
+    ("parquet", ids.EXP_LDS_PARQUET, "Parquet"),
+)
+LINK_CLASS = "btn btn-sm btn-outline-secondary"
+DUA_HINT = "Type the data use agreement's reference (3-80 characters) to enable these links."
 _FILTERS = {
     "text": "agTextColumnFilter",
     "number": "agNumberColumnFilter",
@@ -193,6 +202,62 @@ def status(grid_requests: Sequence[Mapping[str, Any] | None], store: Mapping[str
     return [text, *hrefs, None]
 
 
+def limited_links(
+    dua: str | None, grid_requests: Sequence[Mapping[str, Any] | None], store: Mapping[str, Any] | None
+) -> list[Any]:
+    """Callback: the limited data set links (enabled only with a valid DUA reference) and their hint.
+
+    The links carry the same view and grid models as the de-identified ones, plus the reference.
+    """
+    grid_request = next((r for r in grid_requests or [] if r), None)
+    if grid_request and grid_request.get("startRow") and dash.ctx.triggered_id != ids.EXP_LDS_DUA:
+        return [dash.no_update] * (2 * len(LIMITED_FORMATS) + 1)  # later blocks: nothing changed
+    resolved = (store or {}).get("resolved", "")
+    hrefs = [exports.limited_href(fmt, resolved, grid_request, dua) for fmt, _, _ in LIMITED_FORMATS]
+    enabled = all(hrefs)
+    classes = [LINK_CLASS if enabled else f"{LINK_CLASS} disabled" for _ in LIMITED_FORMATS]
+    hint = "" if enabled else DUA_HINT
+    return [*hrefs, *classes, hint]
+
+
+def limited_control() -> html.Div:
+    """The limited data set export: the DUA reference input and a (disabled) link per format."""
+    links = [
+        html.A(
+            label,
+            id=link_id,
+            download="",
+            className=f"{LINK_CLASS} disabled",
+            role="button",
+            **{"aria-label": f"Export the filtered rows as a limited data set, {label}"},
+        )
+        for _, link_id, label in LIMITED_FORMATS
+    ]
+    return html.Div(
+        [
+            html.Label(
+                "Limited data set (dates and ZIP3 kept): data use agreement",
+                htmlFor=ids.EXP_LDS_DUA,
+                className="small me-1 mb-0",
+            ),
+            dcc.Input(
+                id=ids.EXP_LDS_DUA,
+                type="text",
+                minLength=3,
+                maxLength=80,
+                placeholder="DUA reference",
+                autoComplete="off",
+                className="form-control form-control-sm",
+                style={"maxWidth": "14rem"},
+            ),
+            *links,
+            html.Small(DUA_HINT, id=ids.EXP_LDS_HINT, className="text-body-secondary"),
+        ],
+        id=ids.EXP_LDS,
+        className="d-flex flex-wrap gap-2 align-items-center justify-content-md-end mb-2",
+    )
+
+
 def choose_table(value: str | None, store: Mapping[str, Any] | None) -> Any:
     """Callback: a table picked → the Explorer on that table (column conditions belong to the old one)."""
     view = state.parse((store or {}).get("search"))
@@ -251,6 +316,7 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="g-2 mb-2 align-items-start",
             ),
+            limited_control(),
             html.Div(id=ids.EXP_COUNT, className="small mb-2", **{"aria-live": "polite"}),
             html.Div(id=ids.EXP_ERROR),
             html.Div(id=ids.EXP_GRID_HOLDER, className="explorer-grid"),
@@ -294,6 +360,14 @@ def register(app: dash.Dash) -> None:
         State(ids.FILTERS, "data"),
         prevent_initial_call=True,
     )(status)
+    app.callback(
+        *[Output(link_id, "href") for _, link_id, _ in LIMITED_FORMATS],
+        *[Output(link_id, "className") for _, link_id, _ in LIMITED_FORMATS],
+        Output(ids.EXP_LDS_HINT, "children"),
+        Input(ids.EXP_LDS_DUA, "value"),
+        Input({"type": ids.EXP_GRID, "view": ALL}, "getRowsRequest"),
+        State(ids.FILTERS, "data"),
+    )(limited_links)
     app.callback(
         Output(ids.NAV, "href", allow_duplicate=True),
         Input(ids.EXP_TABLE, "value"),

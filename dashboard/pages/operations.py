@@ -1,4 +1,8 @@
-"""HIM operations: coding backlog and DNFB at an as-of date, their aging, trends, the oldest unbilled."""
+"""HIM operations: coding backlog and DNFB at an as-of date, their aging, trends, the oldest unbilled.
+
+Managers also get the work list as an operational export (encounter ids kept, no patient key) once
+they state a purpose; the control is rendered only for users who may make that export.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ from typing import Any
 
 import dash
 import plotly.graph_objects as go
-from dash import html
+from dash import Input, Output, dcc, html
 
-from dashboard import callbacks, data, drill, ids, state, theme
+from dashboard import callbacks, data, drill, exports, ids, state, theme
 from dashboard.charts import bars, trend
 from dashboard.charts.base import Measure
 from dashboard.components import page, table
 from dashboard.components.chart_card import chart_card
 from dashboard.components.filter_bar import label_of
+from dashboard.security import policy
+from dashboard.security.scope import current_scope
 from warehouse.filters import Filters
 
 PATH = "/operations"
@@ -30,6 +36,13 @@ OLDEST_COLUMNS = (
     table.Col("dnfb_status", "Status", flex=2),
     table.Col("total_charges", "Charges", "money"),
 )
+OPERATIONAL_FORMATS = (
+    ("csv", ids.OPS_OP_CSV, "CSV"),
+    ("xlsx", ids.OPS_OP_XLSX, "Excel"),
+    ("parquet", ids.OPS_OP_PARQUET, "Parquet"),
+)
+LINK_CLASS = "btn btn-sm btn-outline-primary"
+PURPOSE_HINT = "State the purpose (10-200 characters) to enable these links."
 
 
 def as_of(filters: Filters) -> str:
@@ -142,6 +155,70 @@ def oldest(filters: Filters, _context: data.Context) -> list[Any]:
     return [table.rows(data.run("operations.oldest_unbilled", filters))]
 
 
+def may_export_operational() -> bool:
+    """True when the logged-in user may make the operational export (managers)."""
+    scope = current_scope()
+    return scope is not None and bool(scope.roles & policy.EXPORT_ROLES["operational"])
+
+
+def operational_links(purpose: str | None, store: Mapping[str, Any] | None) -> list[Any]:
+    """Callback: the work list's operational export links (enabled only with a purpose) and their hint."""
+    filters = data.filters(store)
+    hrefs = [exports.operational_href(fmt, filters, purpose) for fmt, _, _ in OPERATIONAL_FORMATS]
+    enabled = all(hrefs)
+    classes = [LINK_CLASS if enabled else f"{LINK_CLASS} disabled" for _ in OPERATIONAL_FORMATS]
+    if not enabled:
+        return [*hrefs, *classes, PURPOSE_HINT]
+    view = exports.work_list_view(filters)
+    hint = (
+        f"Every encounter discharged by {view.filters.date_to:%d %b %Y} (more than "
+        f"{filters.bill_hold_days} days before the as-of date) and not final billed, oldest first; "
+        "the export and its purpose are recorded in the audit log."
+    )
+    return [*hrefs, *classes, hint]
+
+
+def operational_control() -> html.Div:
+    """The work list's operational export: the purpose input and a (disabled) link per format."""
+    links = [
+        html.A(
+            label,
+            id=link_id,
+            download="",
+            className=f"{LINK_CLASS} disabled",
+            role="button",
+            **{"aria-label": f"Export the unbilled encounters work list, {label}"},
+        )
+        for _, link_id, label in OPERATIONAL_FORMATS
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(
+                        "Export the work list: purpose", htmlFor=ids.OPS_OP_PURPOSE, className="small mb-0"
+                    ),
+                    dcc.Input(
+                        id=ids.OPS_OP_PURPOSE,
+                        type="text",
+                        minLength=10,
+                        maxLength=200,
+                        placeholder="e.g. DNFB follow-up with the billing office",
+                        autoComplete="off",
+                        className="form-control form-control-sm",
+                        style={"maxWidth": "24rem"},
+                    ),
+                    *links,
+                ],
+                className="d-flex flex-wrap gap-2 align-items-center",
+            ),
+            html.Small(PURPOSE_HINT, id=ids.OPS_OP_HINT, className="text-body-secondary"),
+        ],
+        id=ids.OPS_OP_EXPORT,
+        className="mb-2",
+    )
+
+
 def drill_as_of(pt: Mapping[str, Any], view: state.ViewState) -> str | None:
     """A clicked month end becomes the as-of date of this page."""
     x = pt.get("x")
@@ -187,6 +264,7 @@ def layout(**_query: Any) -> html.Div:
             html.Div(
                 [
                     html.H2("Oldest unbilled encounters (DNFB)", className="h6"),
+                    *([operational_control()] if may_export_operational() else []),
                     table.table(
                         ids.OPS_OLDEST, OLDEST_COLUMNS, height=420, label="Oldest unbilled encounters"
                     ),
@@ -217,5 +295,12 @@ def register(app: dash.Dash) -> None:
     ):
         callbacks.figure(app, chart_id, fn)
     callbacks.outputs(app, [(ids.OPS_OLDEST, "rowData")], oldest, lambda m: [[]])
+    app.callback(
+        *[Output(link_id, "href") for _, link_id, _ in OPERATIONAL_FORMATS],
+        *[Output(link_id, "className") for _, link_id, _ in OPERATIONAL_FORMATS],
+        Output(ids.OPS_OP_HINT, "children"),
+        Input(ids.OPS_OP_PURPOSE, "value"),
+        Input(ids.FILTERS, "data"),
+    )(operational_links)
     callbacks.drill(app, ids.OPS_DNFB_TREND, drill_as_of)
     callbacks.drill(app, ids.OPS_BACKLOG_TREND, drill_as_of)

@@ -86,7 +86,11 @@ CALLBACK_RULES: tuple[Rule, ...] = (
     Rule("coding-accuracy-table", WORKFORCE),
     Rule("operations-", AGGREGATE),
     Rule("operations-oldest-unbilled", frozenset({MANAGER}), row_level=True),
+    # Export links (no data read: a link per format from the view and the stated purpose or DUA
+    # reference; the download itself is checked and audited by the export route).
+    Rule("operations-oldest-unbilled-export", EXPORT_ROLES["operational"], audit=False),
     Rule("explorer-", frozenset({ANALYST}), row_level=True),
+    Rule("explorer-limited", EXPORT_ROLES["limited"], audit=False),
     Rule("data-quality-", WORKFORCE, all_facilities=True),
     Rule("data-quality-loads", frozenset({MANAGER}), all_facilities=True),
     Rule("data-quality-changes", frozenset({MANAGER}), all_facilities=True, row_level=True),

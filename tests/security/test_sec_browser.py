@@ -1,6 +1,7 @@
 """Browser subset of the security checks, in real headless Chromium: each demo role logs in and sees the
-navigation of its role; the CSP raises no violation on pages with charts and the grid; an idle session
-sends the browser back to the login page by itself."""
+navigation of its role; the CSP raises no violation on pages with charts and the grid; an analyst types a
+data use agreement reference and downloads a limited data set; an idle session sends the browser back
+to the login page by itself."""
 
 from __future__ import annotations
 
@@ -168,6 +169,56 @@ def test_charts_and_grid_run_under_the_csp(driver: Any, base_url: str) -> None:
     wait_for(lambda: "/login" in driver.current_url)
     stored = driver.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
     assert stored == "{}{}"
+
+
+def test_an_analyst_types_a_dua_and_downloads_a_limited_data_set(
+    driver: Any, base_url: str, tmp_path: Path
+) -> None:
+    import csv
+
+    from selenium.webdriver.common.by import By
+
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    log_in(driver, base_url, "t-analyst", "/explorer?facility=FAC01&col.patient_type=inpatient")
+    rows = int(
+        wait_for(
+            lambda: driver.execute_script(
+                "const e = document.querySelector('#explorer-count [data-row-count]');"
+                "return e && e.getAttribute('data-row-count');"
+            )
+        )
+    )
+    link = driver.find_element(By.ID, "explorer-limited-csv")
+    assert "disabled" in link.get_attribute("class").split()
+    assert not link.get_attribute("href")
+    driver.find_element(By.ID, "explorer-limited-dua").send_keys("DUA-2026-014")
+
+    def enabled() -> str | None:
+        return driver.execute_script(
+            "const a = document.getElementById('explorer-limited-csv');"
+            "return a.classList.contains('disabled') ? null : a.getAttribute('href');"
+        )
+
+    href = wait_for(enabled)
+    assert "/export/limited/encounters.csv?" in href
+    assert "dua=DUA-2026-014" in href
+    assert "facility=FAC01" in href
+    driver.find_element(By.ID, "explorer-limited-csv").click()
+
+    def downloaded() -> list[Path]:
+        done = [p for p in tmp_path.glob("*.csv") if p.stat().st_size]
+        return done if done and not list(tmp_path.glob("*.crdownload")) else []
+
+    (path,) = wait_for(downloaded)
+    assert "limited" in path.name
+    with path.open(encoding="utf-8", newline="") as fh:
+        got = list(csv.DictReader(fh))
+    assert len(got) == rows > 0
+    assert {r["facility_id"] for r in got} == {"FAC01"}
+    assert {r["patient_type"] for r in got} == {"inpatient"}
+    assert "discharge_date" in got[0]
+    assert "encounter_id" not in got[0]
+    assert csp_errors(driver) == []
 
 
 def test_an_idle_session_returns_to_the_login_page_by_itself(driver: Any, short_url: str) -> None:

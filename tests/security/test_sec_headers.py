@@ -138,7 +138,13 @@ def test_dependency_floor() -> None:
 
 #: ``href=``/``src=`` values allowed in the dashboard's code: literals, and these builders (each builds
 #: a local path from whitelisted parts; none copies a data value into a URL unchecked).
-HREF_BUILDERS = {"state.href", "card_href", "exports.export_href"}
+HREF_BUILDERS = {
+    "state.href",
+    "card_href",
+    "exports.export_href",
+    "exports.limited_href",  # the Explorer's limited data set: the view, the grid models, a checked DUA
+    "exports.operational_href",  # the Operations work list: its filters, fixed grid models, a purpose
+}
 HREF_EXPRESSIONS = {
     "page['relative_path']",  # Dash's page registry: paths the app registered itself
     "href",  # kpi_card's parameter: its callers pass card_href(...)
