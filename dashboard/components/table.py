@@ -17,16 +17,7 @@ from dash import html
 from dashboard import theme
 
 #: d3-format strings per kind, run by dash-ag-grid's ``d3.format`` in the value formatters.
-_D3 = {
-    "count": ",.0f",
-    "money": "$,.0f",
-    "rate": ".1%",
-    "days": ",.1f",
-    "hours": ",.1f",
-    "ratio": ",.2f",
-    "index": ",.4f",
-    "per_hour": ",.2f",
-}
+_D3 = theme.D3_FORMATS
 
 
 def formatter(kind: theme.ValueKind) -> dict[str, str]:

@@ -21,7 +21,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, dcc, html
 
 from dashboard import data, exports, ids, state, theme
-from dashboard.components import page
+from dashboard.components import export_links, page
 from warehouse import explorer
 from warehouse.db import WarehouseUnavailable
 from warehouse.errors import HimError
@@ -222,17 +222,9 @@ def limited_links(
 
 def limited_control() -> html.Div:
     """The limited data set export: the DUA reference input and a (disabled) link per format."""
-    links = [
-        html.A(
-            label,
-            id=link_id,
-            download="",
-            className=f"{LINK_CLASS} disabled",
-            role="button",
-            **{"aria-label": f"Export the filtered rows as a limited data set, {label}"},
-        )
-        for _, link_id, label in LIMITED_FORMATS
-    ]
+    links = export_links.disabled_links(
+        LIMITED_FORMATS, LINK_CLASS, "Export the filtered rows as a limited data set"
+    )
     return html.Div(
         [
             html.Label(

@@ -16,7 +16,7 @@ from dash import Input, Output, dcc, html
 from dashboard import callbacks, data, drill, exports, ids, state, theme
 from dashboard.charts import bars, trend
 from dashboard.charts.base import Measure
-from dashboard.components import page, table
+from dashboard.components import export_links, page, table
 from dashboard.components.chart_card import chart_card
 from dashboard.components.filter_bar import label_of
 from dashboard.security import policy
@@ -180,17 +180,9 @@ def operational_links(purpose: str | None, store: Mapping[str, Any] | None) -> l
 
 def operational_control() -> html.Div:
     """The work list's operational export: the purpose input and a (disabled) link per format."""
-    links = [
-        html.A(
-            label,
-            id=link_id,
-            download="",
-            className=f"{LINK_CLASS} disabled",
-            role="button",
-            **{"aria-label": f"Export the unbilled encounters work list, {label}"},
-        )
-        for _, link_id, label in OPERATIONAL_FORMATS
-    ]
+    links = export_links.disabled_links(
+        OPERATIONAL_FORMATS, LINK_CLASS, "Export the unbilled encounters work list"
+    )
     return html.Div(
         [
             html.Div(

@@ -1,0 +1,25 @@
+"""Export links that stay disabled until their required field (a DUA, a purpose) is valid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import html
+
+
+def disabled_links(formats: Sequence[tuple[str, str, str]], link_class: str, aria: str) -> list[html.A]:
+    """Return one download link per ``(format, id, label)``, disabled until a callback sets its href.
+
+    ``aria`` is the accessible name's start; the format's label is appended (``…, CSV``).
+    """
+    return [
+        html.A(
+            label,
+            id=link_id,
+            download="",
+            className=f"{link_class} disabled",
+            role="button",
+            **{"aria-label": f"{aria}, {label}"},
+        )
+        for _, link_id, label in formats
+    ]
