@@ -31,6 +31,7 @@ from warehouse.audit import (
     segments,
     segments_path,
 )
+from warehouse.generations import fsync_path
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,6 @@ class Rotation:
     first_seq: int
     last_seq: int
     entries: int
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def rotate(log: Path, *, min_bytes: int = 0) -> Rotation | None:
@@ -103,7 +96,7 @@ def rotate(log: Path, *, min_bytes: int = 0) -> Rotation | None:
         itmp = segments_path(log).with_name(segments_path(log).name + ".tmp")
         itmp.write_text(json.dumps({"segments": index}, indent=1) + "\n", encoding="utf-8")
         itmp.replace(segments_path(log))
-        _fsync_dir(log.parent)
+        fsync_path(log.parent)
         _empty(log)
         return Rotation(name, int(first["seq"]), int(last["seq"]), len(lines))
     except OSError as exc:
@@ -119,4 +112,4 @@ def _empty(log: Path) -> None:
     os.fsync(fd)
     os.close(fd)
     tmp.replace(log)
-    _fsync_dir(log.parent)
+    fsync_path(log.parent)

@@ -24,11 +24,12 @@ DEMO_ENCOUNTERS = 30_000
 
 
 def _upgrade(paths: WarehousePaths) -> None:
-    from warehouse.upgrade import missing_layers, upgrade_if_needed
+    from warehouse.upgrade import upgrade_if_needed
 
-    if missing_layers(paths):
+    def announce(_missing: list[str]) -> None:
         typer.echo("the warehouse was built by an earlier version: rebuilding its derived tables once …")
-        upgrade_if_needed(paths)
+
+    if upgrade_if_needed(paths, announce):
         typer.echo("done.")
 
 

@@ -134,7 +134,8 @@ def list_generations(paths: WarehousePaths) -> list[Path]:
     return sorted(gens, key=lambda p: generation_number(p) or 0)
 
 
-def _fsync_path(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a directory's entry to disk (a rename is durable once its directory is)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -218,10 +219,10 @@ def build_generation(
             con.close()
         faults.maybe("after_checkpoint")
         _verify(building, expected, counts_sql)
-        _fsync_path(building)
+        fsync_path(building)
         building.replace(final)  # os.replace: atomic within the directory
         _write_manifest(final)
-        _fsync_path(paths.generations_dir)
+        fsync_path(paths.generations_dir)
         faults.maybe("before_pointer_switch")
         switch_pointer(paths, final)
     except BaseException as exc:
@@ -312,7 +313,7 @@ def switch_pointer(paths: WarehousePaths, target: Path) -> None:
     tmp.symlink_to(os.path.relpath(target, paths.pointer.parent))
     faults.maybe("during_pointer_write")
     tmp.replace(paths.pointer)  # os.replace(2): readers see the old link or the new one, never neither
-    _fsync_path(paths.pointer.parent)
+    fsync_path(paths.pointer.parent)
 
 
 def remove_unpublished(paths: WarehousePaths, current: Path | None = None) -> list[Path]:

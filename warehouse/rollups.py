@@ -20,9 +20,10 @@ import contextlib
 
 import duckdb
 
-from warehouse.sqlfiles import named_statements
+from warehouse.sqlfiles import named_statements, statement
 
 SQL_FILE = "rollups.sql"
+LAYERS_FILE = "layers.sql"
 
 #: Rollup tables of earlier versions, dropped when a load rebuilds a generation copied from one.
 RETIRED = (
@@ -38,6 +39,11 @@ RETIRED = (
 def statements() -> tuple[tuple[str, str], ...]:
     """Return ``(object, create statement)`` pairs of ``rollups.sql``, in build order."""
     return tuple(named_statements(SQL_FILE).items())
+
+
+def existing_objects(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every user table and view of the database, by name: ``table`` or ``view``."""
+    return dict(con.execute(statement(LAYERS_FILE, "existing_objects")).fetchall())
 
 
 def tables() -> tuple[str, ...]:
@@ -64,12 +70,7 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     except duckdb.TransactionException:  # the caller's transaction is open: build inside it
         own = False
     try:
-        kinds = dict(
-            con.execute(
-                "select view_name, 'view' from duckdb_views() where not internal "
-                "union all select table_name, 'table' from duckdb_tables()"
-            ).fetchall()
-        )
+        kinds = existing_objects(con)
         for name in RETIRED:
             if kinds.get(name) == "table":
                 con.execute(f"drop table {name}")

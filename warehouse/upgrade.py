@@ -9,6 +9,8 @@ verification apply).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from warehouse import rollups
@@ -23,20 +25,18 @@ def missing_layers(paths: WarehousePaths) -> list[str]:
         return []
     con = duckdb.connect(str(gen), read_only=True)
     try:
-        present = {
-            name
-            for (name,) in con.execute(
-                "select view_name from duckdb_views() where not internal "
-                "union all select table_name from duckdb_tables()"
-            ).fetchall()
-        }
+        present = rollups.existing_objects(con)
     finally:
         con.close()
     return [name for name in rollups.tables() if name not in present]
 
 
-def upgrade_if_needed(paths: WarehousePaths) -> list[str]:
+def upgrade_if_needed(
+    paths: WarehousePaths, announce: Callable[[list[str]], None] | None = None
+) -> list[str]:
     """Rebuild the derived layers when some are missing; return what was missing (empty: nothing done).
+
+    ``announce`` is called with the missing names before the rebuild starts (it takes a while).
 
     Raises:
         LoadRefused: a load is running (try again when it has finished).
@@ -45,5 +45,7 @@ def upgrade_if_needed(paths: WarehousePaths) -> list[str]:
     if missing:
         from warehouse.load import run_load
 
+        if announce is not None:
+            announce(missing)
         run_load(paths, [])
     return missing

@@ -23,3 +23,9 @@ def disabled_links(formats: Sequence[tuple[str, str, str]], link_class: str, ari
         )
         for _, link_id, label in formats
     ]
+
+
+def link_classes(hrefs: Sequence[str | None], link_class: str) -> tuple[bool, list[str]]:
+    """Return whether every link has a target, and each link's class (disabled while any has none)."""
+    enabled = all(hrefs)
+    return enabled, [link_class if enabled else f"{link_class} disabled" for _ in hrefs]

@@ -214,8 +214,7 @@ def limited_links(
         return [dash.no_update] * (2 * len(LIMITED_FORMATS) + 1)  # later blocks: nothing changed
     resolved = (store or {}).get("resolved", "")
     hrefs = [exports.limited_href(fmt, resolved, grid_request, dua) for fmt, _, _ in LIMITED_FORMATS]
-    enabled = all(hrefs)
-    classes = [LINK_CLASS if enabled else f"{LINK_CLASS} disabled" for _ in LIMITED_FORMATS]
+    enabled, classes = export_links.link_classes(hrefs, LINK_CLASS)
     hint = "" if enabled else DUA_HINT
     return [*hrefs, *classes, hint]
 

@@ -165,8 +165,7 @@ def operational_links(purpose: str | None, store: Mapping[str, Any] | None) -> l
     """Callback: the work list's operational export links (enabled only with a purpose) and their hint."""
     filters = data.filters(store)
     hrefs = [exports.operational_href(fmt, filters, purpose) for fmt, _, _ in OPERATIONAL_FORMATS]
-    enabled = all(hrefs)
-    classes = [LINK_CLASS if enabled else f"{LINK_CLASS} disabled" for _ in OPERATIONAL_FORMATS]
+    enabled, classes = export_links.link_classes(hrefs, LINK_CLASS)
     if not enabled:
         return [*hrefs, *classes, PURPOSE_HINT]
     view = exports.work_list_view(filters)
