@@ -4,10 +4,14 @@
 -- discharged more than bill_hold_days before D (D − discharge_date > bill_hold_days). Aging buckets
 -- (int_aging_buckets) by D − discharge_date: 0-3, 4-7, 8-14, 15-30, 31+ days. Counts are null (not 0)
 -- when no encounter matching the filters was discharged by D; a 0 then means a real empty backlog.
--- The trends never join every snapshot date to every encounter: the state is kept as dated changes
+-- The trends never join every snapshot date to every encounter. Month, quarter and year trends read
+-- the state at each month's end from int_month_ends (built at load) and compute only a last snapshot
+-- that ends inside a month from the encounters. Day and week trends keep the state as dated changes
 -- (+1 when discharged, -1 when coded or billed, ...), counted per day by grouping on the stored dates,
--- then summed as a running total over the days and read at each period's snapshot date. They use DuckDB's generate_series for the calendar (Spark:
--- explode(sequence(...))); `date + integer` adds days (Spark: date_add).
+-- then summed as a running total over the days and read at each period's snapshot date. Each path is
+-- guarded by `$grain in (...)`, so DuckDB reads nothing for the others. They use DuckDB's
+-- generate_series for the calendar (Spark: explode(sequence(...))); `date + integer` adds days (Spark:
+-- date_add); last_day (Spark: last_day).
 
 -- name: operations.coding_backlog
 -- Coding backlog at D: discharged encounters uncoded at D. Grain: one row.
@@ -294,10 +298,79 @@ snapshots as (
     from days
     group by cast(date_trunc($grain, day) as date)
 ),
-kept as (
-    select e.discharge_date, e.coded_date, e.final_billed_date, e.total_charges
+month_end_snapshots as (
+    -- month / quarter / year trends, snapshots at a month's last day, with the month of int_month_ends
+    -- that holds their state (after the table's last month nothing changes any more: that month's)
+    select s.period, s.as_of, least(cast(date_trunc('month', s.as_of) as date), t.last_month) as month
+    from snapshots as s
+    cross join (select max(month) as last_month from int_month_ends) as t
+    where $grain in ('month', 'quarter', 'year')
+      and s.as_of = last_day(s.as_of)
+),
+at_month_ends as (
+    -- their state: that month's rows of int_month_ends
+    select
+        s.period,
+        s.as_of,
+        sum(m.discharged_to_date) as discharged_count,
+        coalesce(sum(m.uncoded_count), 0) as backlog_count
+    from month_end_snapshots as s
+    join int_month_ends as m on m.month = s.month
+    where (array_length($facility) = 0 or list_contains($facility, m.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, m.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, m.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, m.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, m.service_line))
+    group by s.period, s.as_of
+),
+at_date_to as (
+    -- their last period when it ends inside a month on $date_to (the usual case): that one date, a
+    -- constant, so that DuckDB skips the row groups discharged after it
+    select
+        count(*) as discharged_count,
+        count(*) filter (where e.coded_date is null or e.coded_date > $date_to) as backlog_count
     from int_encounters as e
-    where e.discharge_date is not null
+    where $grain in ('month', 'quarter', 'year')
+      and $date_to <> last_day($date_to)
+      and e.discharge_date <= $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+at_other_dates as (
+    -- or on the day the range is clamped to (it runs past today and the data): that one date
+    select
+        s.period,
+        s.as_of,
+        count(*) filter (where e.discharge_date <= s.as_of) as discharged_count,
+        count(*) filter (where e.discharge_date <= s.as_of and (e.coded_date is null or e.coded_date > s.as_of))
+            as backlog_count
+    from (
+        -- only the range's last day can end inside a month: one row or none (rare)
+        select s.period, s.as_of
+        from snapshots as s
+        join bounds as b on b.last_day = s.as_of
+        where $grain in ('month', 'quarter', 'year')
+          and s.as_of <> last_day(s.as_of)
+          and s.as_of <> $date_to
+    ) as s
+    cross join int_encounters as e
+    where e.discharge_date <= $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    group by s.period, s.as_of
+),
+kept as (
+    -- day and week trends: every snapshot from dated changes
+    select e.discharge_date, e.coded_date
+    from int_encounters as e
+    where $grain in ('day', 'week')
+      and e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
@@ -333,15 +406,28 @@ running as (
     from days as d
     left join daily as x on x.day = d.day
 ),
-final as (
-    select
-        cast(s.period as date) as period,
-        cast(s.as_of as date) as as_of,
-        cast(r.discharged_count as bigint) as discharged_count,
-        cast(r.backlog_count as bigint) as backlog_count
+at_each_day as (
+    select s.period, s.as_of, r.discharged_count, r.backlog_count
     from snapshots as s
     join running as r on r.day = s.as_of
-    where r.discharged_count > 0
+    where $grain in ('day', 'week')
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(as_of as date) as as_of,
+        cast(discharged_count as bigint) as discharged_count,
+        cast(backlog_count as bigint) as backlog_count
+    from (
+        select * from at_month_ends
+        union all
+        select s.period, s.as_of, d.* from snapshots as s join at_date_to as d on s.as_of = $date_to
+        union all
+        select * from at_other_dates
+        union all
+        select * from at_each_day
+    )
+    where discharged_count > 0
 )
 select * from final
 order by period
@@ -383,10 +469,102 @@ snapshots as (
     from days
     group by cast(date_trunc($grain, day) as date)
 ),
-kept as (
-    select e.discharge_date, e.coded_date, e.final_billed_date, e.total_charges
+month_end_snapshots as (
+    -- month / quarter / year trends, snapshots at a month's last day, with the month of int_month_ends
+    -- that holds their state (after the table's last month nothing changes any more: that month's)
+    select s.period, s.as_of, least(cast(date_trunc('month', s.as_of) as date), t.last_month) as month
+    from snapshots as s
+    cross join (select max(month) as last_month from int_month_ends) as t
+    where $grain in ('month', 'quarter', 'year')
+      and s.as_of = last_day(s.as_of)
+),
+at_month_ends as (
+    -- their state: that month's rows of int_month_ends, whose open encounters carry their age at the
+    -- month's end (capped at 31, beyond every bill hold)
+    select
+        s.period,
+        s.as_of,
+        sum(m.discharged_to_date) as discharged_count,
+        coalesce(sum(m.unbilled_count) filter (where m.age_days > $bill_hold_days), 0) as dnfb_count,
+        coalesce(sum(m.unbilled_amount) filter (where m.age_days > $bill_hold_days), 0) as dnfb_amount,
+        coalesce(sum(m.gross_charges_90d_amount), 0) as gross_charges_90d_amount
+    from month_end_snapshots as s
+    join int_month_ends as m on m.month = s.month
+    where (array_length($facility) = 0 or list_contains($facility, m.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, m.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, m.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, m.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, m.service_line))
+    group by s.period, s.as_of
+),
+at_date_to as (
+    -- their last period when it ends inside a month on $date_to (the usual case): that one date, a
+    -- constant, so that DuckDB skips the row groups discharged after it
+    select
+        count(*) as discharged_count,
+        count(*) filter (
+            where (e.final_billed_date is null or e.final_billed_date > $date_to)
+              and date_diff('day', e.discharge_date, $date_to) > $bill_hold_days
+        ) as dnfb_count,
+        coalesce(sum(e.total_charges) filter (
+            where (e.final_billed_date is null or e.final_billed_date > $date_to)
+              and date_diff('day', e.discharge_date, $date_to) > $bill_hold_days
+        ), 0) as dnfb_amount,
+        coalesce(sum(e.total_charges) filter (where date_diff('day', e.discharge_date, $date_to) < 90), 0)
+            as gross_charges_90d_amount
     from int_encounters as e
-    where e.discharge_date is not null
+    where $grain in ('month', 'quarter', 'year')
+      and $date_to <> last_day($date_to)
+      and e.discharge_date <= $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+at_other_dates as (
+    -- or on the day the range is clamped to (it runs past today and the data): that one date
+    select
+        s.period,
+        s.as_of,
+        count(*) filter (where e.discharge_date <= s.as_of) as discharged_count,
+        count(*) filter (
+            where e.discharge_date <= s.as_of
+              and (e.final_billed_date is null or e.final_billed_date > s.as_of)
+              and date_diff('day', e.discharge_date, s.as_of) > $bill_hold_days
+        ) as dnfb_count,
+        coalesce(sum(e.total_charges) filter (
+            where e.discharge_date <= s.as_of
+              and (e.final_billed_date is null or e.final_billed_date > s.as_of)
+              and date_diff('day', e.discharge_date, s.as_of) > $bill_hold_days
+        ), 0) as dnfb_amount,
+        coalesce(sum(e.total_charges) filter (
+            where e.discharge_date <= s.as_of and date_diff('day', e.discharge_date, s.as_of) < 90
+        ), 0) as gross_charges_90d_amount
+    from (
+        -- only the range's last day can end inside a month: one row or none (rare)
+        select s.period, s.as_of
+        from snapshots as s
+        join bounds as b on b.last_day = s.as_of
+        where $grain in ('month', 'quarter', 'year')
+          and s.as_of <> last_day(s.as_of)
+          and s.as_of <> $date_to
+    ) as s
+    cross join int_encounters as e
+    where e.discharge_date <= $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    group by s.period, s.as_of
+),
+kept as (
+    -- day and week trends: every snapshot from dated changes
+    select e.discharge_date, e.final_billed_date, e.total_charges
+    from int_encounters as e
+    where $grain in ('day', 'week')
+      and e.discharge_date is not null
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
@@ -447,20 +625,33 @@ running as (
     from days as d
     left join daily as x on x.day = d.day
 ),
-final as (
-    select
-        cast(s.period as date) as period,
-        cast(s.as_of as date) as as_of,
-        cast(r.dnfb_count as bigint) as dnfb_count,
-        cast(r.dnfb_amount as decimal(18, 2)) as dnfb_amount,
-        cast(r.gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
-        cast(
-            cast(r.dnfb_amount as double) / nullif(cast(r.gross_charges_90d_amount as double) / 90, 0)
-            as double
-        ) as dnfb_days
+at_each_day as (
+    select s.period, s.as_of, r.discharged_count, r.dnfb_count, r.dnfb_amount, r.gross_charges_90d_amount
     from snapshots as s
     join running as r on r.day = s.as_of
-    where r.discharged_count > 0
+    where $grain in ('day', 'week')
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(as_of as date) as as_of,
+        cast(dnfb_count as bigint) as dnfb_count,
+        cast(dnfb_amount as decimal(18, 2)) as dnfb_amount,
+        cast(gross_charges_90d_amount as decimal(18, 2)) as gross_charges_90d_amount,
+        cast(
+            cast(dnfb_amount as double) / nullif(cast(gross_charges_90d_amount as double) / 90, 0)
+            as double
+        ) as dnfb_days
+    from (
+        select * from at_month_ends
+        union all by name
+        select s.period, s.as_of, d.* from snapshots as s join at_date_to as d on s.as_of = $date_to
+        union all by name
+        select * from at_other_dates
+        union all by name
+        select * from at_each_day
+    )
+    where discharged_count > 0
 )
 select * from final
 order by period

@@ -60,6 +60,12 @@ TREND_CASES = [
     ({"date_from": "2025-03-01", "date_to": "2025-04-15", "grain": "day"}, {"patient_type": ("inpatient",)}),
     ({"date_from": "2023-06-01", "date_to": "2026-06-30", "grain": "quarter"}, {"payer": ("Aetna", "Cigna")}),
     ({"date_from": "2024-01-01", "date_to": "2026-12-31", "grain": "year"}, {"service_line": ("Ortho",)}),
+    # month grain, the last period ending inside a month on date_to (month ends read from int_month_ends)
+    ({"date_from": "2025-01-01", "date_to": "2025-08-15", "grain": "month"}, {"facility": ("F2",)}),
+    # month ends after int_month_ends' last month (nothing changes any more)
+    ({"date_from": "2025-10-01", "date_to": "2026-11-30", "grain": "month"}, {}),
+    # a range past today and the data: clamped to today, a last snapshot that is not date_to
+    ({"date_from": "2025-06-01", "date_to": "2027-06-30", "grain": "month"}, {"patient_type": ("outpatient",)}),
 ]
 
 
