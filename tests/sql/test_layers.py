@@ -65,7 +65,7 @@ TREND_CASES = [
     # month ends after int_month_ends' last month (nothing changes any more)
     ({"date_from": "2025-10-01", "date_to": "2026-11-30", "grain": "month"}, {}),
     # a range past today and the data: clamped to today, a last snapshot that is not date_to
-    ({"date_from": "2025-06-01", "date_to": "2027-06-30", "grain": "month"}, {"patient_type": ("outpatient",)}),
+    ({"date_from": "2025-06-01", "date_to": "2027-06-30", "grain": "month"}, {"facility": ("F1",)}),
 ]
 
 
