@@ -19,6 +19,13 @@ audit log with its kind, table, filters and row count:
     encounter and claim ids kept (that is the point: someone will open those charts), patient key and
     direct identifiers removed, with a stated purpose recorded in the audit log.
 
+Surrogates are drawn in DuckDB, in the export's own SQL (:func:`surrogate_sql`,
+``warehouse/sql/export.sql``): per id column, the export's distinct values each get one random draw
+(md5 of a per-export salt from :mod:`secrets` and a random UUID, cut to 80 bits), joined back to the
+rows. Python keeps nothing per value: the export's memory is DuckDB's (``memory_limit``, spilling to
+its ``temp_directory``) plus one batch. Two values share a surrogate with probability about
+n²/2⁸¹ for n distinct values of one column (4·10⁻¹³ at 1M, 7·10⁻¹⁰ at 40M).
+
 Text cells of every CSV/XLSX export that a spreadsheet would read as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` (:func:`neutralise_formulas`).
 """
@@ -31,13 +38,13 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from warehouse import catalog, explorer
+from warehouse import catalog, explorer, sqlfiles
 from warehouse.errors import UsageProblem
 
 KINDS: tuple[str, ...] = ("deidentified", "limited", "operational")
@@ -60,6 +67,7 @@ DIRECT_IDENTIFIERS: frozenset[str] = frozenset({
 ZIP_COLUMNS: frozenset[str] = frozenset({"zip", "zip_code", "zip5", "postal_code"})
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 200
+EXPORT_SQL = "export.sql"
 _DUA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/#:-]{2,79}$")
 
 
@@ -92,41 +100,6 @@ def check_purpose(purpose: str | None) -> str:
     return text
 
 
-@dataclass
-class Surrogates:
-    """Random surrogate keys for one export: the same value gets the same key within the export only.
-
-    Keys are drawn with :mod:`secrets` and forgotten with the object: nothing about the original value
-    can be computed from them, and two exports cannot be linked through them. Each new value costs one
-    dictionary insert and one set lookup (no work grows with the values already seen); the object holds
-    one entry per distinct value of the export (about 200 bytes each: ~0.4 GB for 1M encounters and
-    their patients) until the export ends.
-    """
-
-    _maps: dict[str, dict[Any, str]] = field(default_factory=dict)
-    _issued: set[str] = field(default_factory=set)
-
-    def replace(self, column: str, values: pl.Series) -> pl.Series:
-        """Return a surrogate per value (nulls stay null)."""
-        mapping = self._maps.setdefault(column, {})
-        distinct = values.drop_nulls().unique()
-        keys = distinct.to_list()
-        refs = [mapping.get(v) for v in keys]
-        new = [i for i, ref in enumerate(refs) if ref is None]
-        if new:
-            drawn = secrets.token_bytes(8 * len(new)).hex()
-            issued = self._issued
-            for n, i in enumerate(new):
-                ref = drawn[16 * n : 16 * n + 16]
-                while ref in issued:  # pragma: no cover - 64-bit collisions
-                    ref = secrets.token_hex(8)
-                mapping[keys[i]] = refs[i] = ref
-                issued.add(ref)
-        lookup = pl.DataFrame({"value": distinct, "ref": pl.Series(refs, dtype=pl.String)})
-        joined = values.rename("value").to_frame().join(lookup, on="value", how="left", maintain_order="left")
-        return joined["ref"].rename(values.name)
-
-
 def year_name(column: str) -> str:
     """Name of a date column reduced to its year: ``admit_date`` → ``admit_year``."""
     for suffix in ("_date", "_at", "_time", "_datetime"):
@@ -151,23 +124,20 @@ def _drop_identifiers(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop([c for c in frame.columns if c.lower() in DIRECT_IDENTIFIERS])
 
 
-def _surrogates(frame: pl.DataFrame, surrogates: Surrogates) -> pl.DataFrame:
-    out = frame
-    for column, ref in SURROGATE_COLUMNS.items():
-        if column in out.columns:
-            out = out.with_columns(surrogates.replace(column, out[column]).alias(column))
-            out = out.rename({column: ref})
-    return out
+def _raw_ids(frame: pl.DataFrame) -> list[str]:
+    """Id columns still holding real values (the export's SQL replaces them; a stray one is dropped)."""
+    return [c for c in frame.columns if c in SURROGATE_COLUMNS]
 
 
-def safe_harbor(
-    frame: pl.DataFrame, surrogates: Surrogates, *, restricted_zip3: frozenset[str] | None = None
-) -> pl.DataFrame:
-    """Return the frame de-identified by HIPAA Safe Harbor (see the module docstring)."""
+def safe_harbor(frame: pl.DataFrame, *, restricted_zip3: frozenset[str] | None = None) -> pl.DataFrame:
+    """Return the frame de-identified by HIPAA Safe Harbor (see the module docstring).
+
+    Id columns arrive already replaced by their surrogates (:func:`surrogate_sql`); one that did not is
+    dropped, never written.
+    """
     restricted = _restricted() if restricted_zip3 is None else restricted_zip3
     full_zips = [c for c in frame.columns if c in ZIP_COLUMNS and "zip3" in frame.columns]
-    out = _drop_identifiers(frame.drop(full_zips))
-    out = _surrogates(out, surrogates)
+    out = _drop_identifiers(frame.drop([*full_zips, *_raw_ids(frame)]))
     exprs: list[pl.Expr] = []
     for name, dtype in out.schema.items():
         if dtype == pl.Date or isinstance(dtype, pl.Datetime):
@@ -184,10 +154,13 @@ def safe_harbor(
     return out.rename(renames)
 
 
-def limited_data_set(frame: pl.DataFrame, surrogates: Surrogates) -> pl.DataFrame:
-    """Return the frame as a limited data set: dates and ZIP3 kept, identifiers replaced or removed."""
-    out = _drop_identifiers(frame.drop([c for c in frame.columns if c in ZIP_COLUMNS]))
-    return _surrogates(out, surrogates)
+def limited_data_set(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the frame as a limited data set: dates and ZIP3 kept, identifiers removed.
+
+    Id columns arrive already replaced by their surrogates (:func:`surrogate_sql`); one that did not is
+    dropped, never written.
+    """
+    return _drop_identifiers(frame.drop([c for c in frame.columns if c in ZIP_COLUMNS] + _raw_ids(frame)))
 
 
 def operational(frame: pl.DataFrame) -> pl.DataFrame:
@@ -209,32 +182,76 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 def transformer(
     kind: str, *, restricted_zip3: frozenset[str] | None = None
 ) -> Callable[[pl.DataFrame], pl.DataFrame]:
-    """Return the per-batch transformation of one export (one set of surrogates for all batches).
+    """Return the per-batch transformation of one export (stateless: surrogates are drawn in SQL).
 
     Raises:
         ExportRefused: an unknown kind.
     """
     if kind not in KINDS:
         raise ExportRefused(f"export kind {kind!r} is not one of {', '.join(KINDS)}")
-    surrogates = Surrogates()
     restricted = _restricted() if restricted_zip3 is None and kind == "deidentified" else restricted_zip3
     if kind == "deidentified":
-        return lambda f: safe_harbor(f, surrogates, restricted_zip3=restricted)
+        return lambda f: safe_harbor(f, restricted_zip3=restricted)
     if kind == "limited":
-        return lambda f: limited_data_set(f, surrogates)
+        return limited_data_set
     return operational
 
 
 # -- streaming exports of Explorer tables ------------------------------------------------------------
 
 
+def _quoted(column: str) -> str:
+    return '"' + column + '"'  # whitelisted names are [a-z_]+, so quoting is only belt and braces
+
+
+def surrogate_sql(request: explorer.Request) -> tuple[str, dict[str, Any]]:
+    """The export's SQL with every id column replaced by a random surrogate drawn in DuckDB.
+
+    ``warehouse/sql/export.sql`` (``surrogate_export``) wraps the Explorer's rows (read with the
+    patient key) with, per id column of :data:`SURROGATE_COLUMNS`, the distinct values of the export
+    each given one random draw (md5 of a per-export salt from :mod:`secrets` and a random UUID, 80
+    bits), joined back to the rows. The surrogate is not a function of the value, the same value gets
+    the same surrogate throughout the export, and the salt is a bound parameter forgotten with the
+    export. The distinct values and their surrogates live in DuckDB (bounded by the connection's
+    ``memory_limit``, spilling to its ``temp_directory``), not in Python. Sorted only when the user
+    sorted, after the surrogates are joined.
+
+    Raises:
+        explorer.ExplorerError: an unknown table, column or operator, or a value of the wrong type.
+    """
+    source, params = explorer.compose(replace(request, sort=()), order="user", patient_key=True)
+    names = ["patient_key", *(c.name for c in explorer.columns(request.table))]
+    ids = [c for c in names if c in SURROGATE_COLUMNS]
+    draws, joins, select = [], [], []
+    for name in names:
+        if name in SURROGATE_COLUMNS:
+            select.append(f"surrogate_{name}.surrogate as {_quoted(SURROGATE_COLUMNS[name])}")
+        else:
+            select.append(f"s.{_quoted(name)}")
+    for name in ids:
+        fill = {"draw": f"surrogate_{name}", "column": _quoted(name)}
+        draws.append(sqlfiles.statement(EXPORT_SQL, "surrogate_draw").format(**fill))
+        joins.append(sqlfiles.statement(EXPORT_SQL, "surrogate_join").format(**fill))
+    order = explorer.export_order(request)
+    sql = sqlfiles.statement(EXPORT_SQL, "surrogate_export").format(
+        source=source,
+        id_columns=", ".join(_quoted(c) for c in ids),
+        draws=",\n".join(draws),
+        columns=", ".join(select),
+        joins="\n".join(joins),
+        order_by=f"\norder by {order}" if order else "",
+    )
+    return sql, {**params, "surrogate_salt": secrets.token_hex(16)}
+
+
 def _source_sql(request: explorer.Request, kind: str) -> tuple[str, dict[str, Any]]:
-    """The Explorer's SQL for the request, with the patient key read in when surrogates need it.
+    """The export's SQL: the Explorer's rows, with random surrogates for the ids unless operational.
 
     Sorted only when the user sorted; otherwise rows stream in the order DuckDB reads them.
     """
-    # The patient key is read only to give each patient one random surrogate; it is never written.
-    return explorer.compose(request, order="user", patient_key=kind != "operational")
+    if kind == "operational":
+        return explorer.compose(request, order="user")
+    return surrogate_sql(request)
 
 
 def _cursor(con: Any) -> Any:

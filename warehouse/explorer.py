@@ -368,6 +368,19 @@ def compose(
     return f"{p.with_clause}\nselect {cols} from rows as t{p.where()}{order_by}", p.params
 
 
+def export_order(request: Request) -> str:
+    """Return the ``order by`` list of an export: the user's sort then the table's key, or ``""``.
+
+    Empty when the user did not sort (rows then leave in the order DuckDB reads them). Quoted,
+    unqualified column names of the table, for a statement wrapping :func:`compose`'s rows.
+
+    Raises:
+        ExplorerError: an unknown table, column or operator, or a value of the wrong type.
+    """
+    p = _parts(request)
+    return p.order if p.user_order else ""
+
+
 def _page_sql(p: _Parts) -> str:
     """One page: sorted and cut on facts before the lookups when it can be (:attr:`_Parts.late`)."""
     cols = ", ".join(p.columns)
