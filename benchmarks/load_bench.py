@@ -161,6 +161,10 @@ def run(encounters: int, workdir: Path, *, repeat: int = 1, quiet: bool = False)
         "verification, manifest)"
     )
     say(
+        "(a file's seconds run from its first batch to its commit; files are read and validated ahead in "
+        "a thread, so part of a file's reading overlaps the previous file's writes: compare the ALL row)"
+    )
+    say(
         f"CPU (user + system): him load {load_cpu:.1f} s; DuckDB read_csv {floor_cpu:.1f} s "
         f"({load_cpu / floor_cpu:.1f}x)"
     )

@@ -35,9 +35,11 @@ from warehouse.generations import (
 from warehouse.mapping import Mapping, load_mapping
 from warehouse.paths import WarehousePaths
 from warehouse.phi import load_secret
+from warehouse.pipeline import Prefetch
 from warehouse.readers import CONTROL_HINT, LINE_COLUMN, FileFailed, StructuralReject, open_extract
 from warehouse.sqlfiles import for_family, statement
 from warehouse.validate import (
+    RECORD_KEY,
     ReferenceSets,
     ValidatedBatch,
     ValidationContext,
@@ -49,6 +51,10 @@ from warehouse.validate import (
 log = logging.getLogger(__name__)
 
 EXTRACT_SUFFIXES = (".csv", ".gz", ".parquet", ".tsv", ".txt")
+#: Batches (and other stream items) read and validated ahead of the DuckDB writes.
+READ_AHEAD_BATCHES = 2
+#: Load a file into an empty family table directly, staging only keys (see ``_load_direct``).
+DIRECT_LOAD = True
 DATA_TABLES = tuple(f.name for f in families_in_load_order())
 META_TABLES = ("load_log", "rejects", "flags")
 
@@ -200,19 +206,21 @@ def run_load(
         journal_event(paths, "start", run_id, files=[p.name for p in files_in])
         ref = reference_sets(paths)
         ordered = _order_files(files_in, mapping)
+        # Files are read, hashed and validated in a thread, ahead of the DuckDB writes (from the start,
+        # so the first file is read while the published generation is copied).
+        ahead = _ReadAhead(ordered, mapping, secret, ref, load_date or dt.date.today())
 
         def work(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             from warehouse import reference
 
             reference.load_reference(con, paths.site_reference_dir)
             _record_interrupted(con, paths, run_id)
-            for path, family, early_error in ordered:
-                res = _load_one_file(
-                    con, path, family, early_error, mapping, secret, ref, run_id, load_date or dt.date.today()
-                )
+            for index, (path, family, _) in enumerate(ordered):
+                res = _load_one_file(con, path, family, ahead.file(index), run_id)
                 results.append(res)
                 if on_file:
                     on_file(res)
+            ahead.close()
             _build_rollups(con)
             con.execute(statement("load.sql", "set_info"), {"key": "last_run_id", "value": run_id})
             return {t: n for t, n in con.execute(counts_sql).fetchall()}
@@ -223,6 +231,8 @@ def run_load(
         except BaseException as exc:
             journal_event(paths, "aborted", run_id, error=type(exc).__name__)
             raise
+        finally:
+            ahead.close()
         journal_event(paths, "end", run_id, generation=built.path.name)
     return LoadReport(run_id, results, built.path)
 
@@ -316,27 +326,35 @@ def _load_one_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     family: str | None,
-    early_error: str | None,
-    mapping: Mapping,
-    secret: bytes,
-    ref: ReferenceSets,
+    items: _FileItems,
     run_id: str,
-    load_date: dt.date,
+) -> FileResult:
+    try:
+        return _load_one_file_from(con, path, family, items, run_id)
+    finally:
+        items.finish()
+
+
+def _load_one_file_from(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    family: str | None,
+    items: _FileItems,
+    run_id: str,
 ) -> FileResult:
     res = FileResult(file_name=path.name, path=path.absolute(), family=family)
     started = dt.datetime.now()
     load_id = int(con.execute(statement("load.sql", "next_load_id")).fetchone()[0])  # type: ignore[index]
     res.load_id = load_id
-    try:
-        res.sha256 = sha256_file(path)
-    except OSError as exc:
-        early_error = early_error or f"cannot read the file ({exc.strerror}); check the path and permissions"
+    prepared = items.prepared()
+    res.sha256 = prepared.sha256
+    early_error = prepared.early_error
     if early_error or family is None:
         res.message = early_error or "unknown family"
     else:
         con.execute("begin transaction")
         try:
-            _load_file_body(con, path, FAMILIES[family], mapping, secret, ref, load_date, load_id, res)
+            _load_file_body(con, path, FAMILIES[family], items, load_id, res, items.reread)
             con.execute(
                 statement("load.sql", "insert_load_log"),
                 _log_params(res, load_id, run_id, started, dt.datetime.now()),
@@ -400,57 +418,108 @@ def _load_file_body(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     fam: Family,
-    mapping: Mapping,
-    secret: bytes,
-    ref: ReferenceSets,
-    load_date: dt.date,
+    items: _FileItems,
     load_id: int,
     res: FileResult,
+    reread: Callable[[], _FileItems],
 ) -> None:
-    opened = open_extract(path, encoding=mapping.encoding, batch_rows=_batch_rows())
-    header_map = mapping.header_map(fam.name, opened.header)
-    if not header_map:  # e.g. an export without its header line: never echo that line (it is data)
-        raise FileFailed(
-            f"the header names no column of family {fam.name}: is the header row missing? "
-            "Export the file with its header row, or map the site's column names in a mapping file"
-        )
-    missing = [c for c in fam.required_columns if c not in header_map.values()]
-    if missing:
-        raise FileFailed(
-            f"required column {missing[0]!r} is missing for family {fam.name}"
-            + (f" (also {', '.join(missing[1:])})" if len(missing) > 1 else "")
-            + "; add it, or map the site's column name in a mapping file"
-        )
-    seen: dict[str, str] = {}
-    for source, target in header_map.items():
-        if target in seen:
-            raise FileFailed(f"columns {seen[target]!r} and {source!r} both map to {target!r}; keep one")
-        seen[target] = source
-    if len(set(opened.header)) != len(opened.header):
-        dup = sorted({h for h in opened.header if opened.header.count(h) > 1})
-        raise FileFailed(f"column {dup[0]!r} appears more than once in the header; keep one")
-    extras = [h for h in opened.header if h not in header_map]
-    if extras:
-        res.warnings.append(f"columns not in the contract were ignored: {', '.join(extras)}")
-    ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
+    res.warnings.extend(items.header().warnings)
     params = {"load_id": load_id, "family": fam.name, "file_name": path.name}
-
-    def checked() -> Iterator[tuple[int, ValidatedBatch, pl.DataFrame]]:
-        """Read and validate the file batch by batch: (records read, result, every reject)."""
-        for batch in opened.batches:
-            raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
-                [t for t in header_map.values()]
-                + [c for c in (LINE_COLUMN, CONTROL_HINT) if c in batch.frame.columns]
-            )
-            vb = validate_batch(raw, ctx)
-            rejects = pl.concat(
-                [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
-            )
-            yield batch.frame.height + len(batch.rejects), vb, rejects
-
-    con.execute(for_family("load.sql", "create_stage", fam.name))
     con.execute(statement("load.sql", "create_stage_flags"))
-    for read, vb, rejects in checked():
+    direct = DIRECT_LOAD and not _count(con, for_family("load.sql", "family_has_rows", fam.name))
+    if direct and not _load_direct(con, fam, items, params, res):
+        # A natural key repeats within the file: undo the direct load (still inside the file's
+        # transaction) and load the file again through the full stage, which sorts the copies out.
+        con.execute(for_family("load.sql", "undo_direct", fam.name), {"load_id": load_id})
+        con.execute(statement("load.sql", "undo_direct_rejects"), {"load_id": load_id})
+        con.execute(statement("load.sql", "create_stage_flags"))
+        first_sha256 = res.sha256
+        _reset_counts(res)
+        again = reread()
+        try:
+            if again.prepared().sha256 != first_sha256:
+                raise FileFailed(
+                    "the file changed while it was being loaded; load it again once it is complete"
+                )
+            again.header()
+            _load_staged(con, fam, again, params, res)
+        finally:
+            again.finish()
+    elif not direct:
+        _load_staged(con, fam, items, params, res)
+
+    fparams = {"load_id": load_id, "family": fam.name}
+    res.flagged = _count(con, statement("load.sql", "count_flagged"))
+    con.execute(statement("load.sql", "resolve_flags"), fparams)
+    con.execute(statement("load.sql", "refresh_flags"), fparams)
+    con.execute(statement("load.sql", "insert_flags"), fparams)
+    con.execute(statement("load.sql", "drop_stage"))
+
+    assert res.accepted + res.rejected == res.rows_read, "every row must end in one place"
+    res.outcome = "loaded_with_rejects" if res.rejected else "loaded"
+
+
+def _stage_key_columns(fam: Family) -> list[str]:
+    """What the stage of a direct load keeps of each row besides its line and record key."""
+    extra = ["encounter_id"] if fam.parent and "encounter_id" not in fam.key else []
+    return [*fam.key, *extra]
+
+
+def _load_direct(
+    con: duckdb.DuckDBPyConnection,
+    fam: Family,
+    items: _FileItems,
+    params: dict[str, object],
+    res: FileResult,
+) -> bool:
+    """Load a file into its empty family table without staging whole rows; False if a key repeats.
+
+    The table holds nothing but this file's rows, so no row is an update and none is unchanged, and
+    the rows need not be staged for change detection: they are inserted into the table as they come,
+    which spares writing them twice. Orphans are rejected and deleted afterwards, as from the stage.
+    A natural key found twice returns False (the caller undoes this load and stages the file).
+    """
+    columns = _stage_key_columns(fam)
+    con.execute(statement("load.sql", "create_stage_keys").format(table=fam.name, columns=", ".join(columns)))
+    for read, vb, rejects in items.batches():
+        res.rows_read += read
+        res.accepted += vb.accepted.height
+        res.rejected += rejects.height
+        _insert(con, "_batch", vb.accepted, "insert_direct", {"load_id": params["load_id"]}, fam.name)
+        _insert(con, "_batch", vb.accepted.select(*columns, LINE_COLUMN, RECORD_KEY), "insert_stage")
+        _insert(con, "_batch_flags", vb.flags, "insert_stage_flags")
+        _insert(con, "_batch_rejects", rejects, "insert_rejects", params)
+        faults.maybe("batch")
+    if _count(con, statement("load.sql", "count_repeated_keys")):
+        return False
+    if fam.parent:
+        orphans = _count(con, statement("load.sql", "count_orphans"))
+        if orphans:
+            con.execute(
+                for_family("load.sql", "reject_orphans_direct", fam.name),
+                {**params, "message": "encounter_id: " + REJECT_RULES["unknown_encounter"]},
+            )
+            con.execute(
+                for_family("load.sql", "delete_orphans_direct", fam.name), {"load_id": params["load_id"]}
+            )
+            con.execute(statement("load.sql", "delete_orphans"))
+            res.accepted -= orphans
+            res.rejected += orphans
+    res.inserted, res.updated, res.unchanged = res.accepted, 0, 0
+    return True
+
+
+def _load_staged(
+    con: duckdb.DuckDBPyConnection,
+    fam: Family,
+    items: _FileItems,
+    params: dict[str, object],
+    res: FileResult,
+) -> None:
+    """Stage a file's rows, sort out repeated keys and orphans, then insert or update what changed."""
+    load_id = params["load_id"]
+    con.execute(for_family("load.sql", "create_stage", fam.name))
+    for read, vb, rejects in items.batches():
         res.rows_read += read
         res.accepted += vb.accepted.height
         res.rejected += rejects.height
@@ -492,8 +561,8 @@ def _load_file_body(
 
     staged = _count(con, statement("load.sql", "count_stage"))
     if not _count(con, for_family("load.sql", "count_overlap", fam.name)):
-        # Every key of the file is new to the warehouse (a first load, or new data): insert the stage
-        # as it is. Change detection below gives the same result, comparing every row for nothing.
+        # Every key of the file is new to the warehouse (new data): insert the stage as it is. Change
+        # detection below gives the same result, comparing every row for nothing.
         con.execute(for_family("load.sql", "insert_staged", fam.name), {"load_id": load_id})
         res.inserted, res.updated, res.unchanged = staged, 0, identical_copies
     else:
@@ -506,15 +575,224 @@ def _load_file_body(
             con.execute(for_family("load.sql", "delete_updated", fam.name))
         con.execute(for_family("load.sql", "insert_changed", fam.name), {"load_id": load_id})
 
-    fparams = {"load_id": load_id, "family": fam.name}
-    res.flagged = _count(con, statement("load.sql", "count_flagged"))
-    con.execute(statement("load.sql", "resolve_flags"), fparams)
-    con.execute(statement("load.sql", "refresh_flags"), fparams)
-    con.execute(statement("load.sql", "insert_flags"), fparams)
-    con.execute(statement("load.sql", "drop_stage"))
 
-    assert res.accepted + res.rejected == res.rows_read, "every row must end in one place"
-    res.outcome = "loaded_with_rejects" if res.rejected else "loaded"
+# ---------------------------------------------------------------- read-ahead (reading and validation)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A file's SHA-256, or why it cannot be loaded before it is even opened."""
+
+    sha256: str | None
+    early_error: str | None
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The file's header was accepted; what the load log should warn about."""
+
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One batch read and validated: records read, the validation's result, every reject."""
+
+    read: int
+    validated: ValidatedBatch
+    rejects: pl.DataFrame
+
+
+#: Items of the read-ahead stream beyond the batches: (file index, item); ``_FILE_END`` closes a file.
+_FILE_END = object()
+
+
+def _file_items(
+    path: Path,
+    family: str | None,
+    early_error: str | None,
+    mapping: Mapping,
+    secret: bytes,
+    ref: ReferenceSets,
+    load_date: dt.date,
+) -> Iterator[object]:
+    """A file's stream: :class:`_Prepared`, then (if it is loadable) :class:`_Header` and its batches.
+
+    Runs in the read-ahead thread. A file that cannot be read raises :class:`FileFailed` (or whatever
+    went wrong), which the loading thread receives at the same point of the stream.
+    """
+    sha256 = None
+    try:
+        sha256 = sha256_file(path)
+    except OSError as exc:
+        early_error = early_error or f"cannot read the file ({exc.strerror}); check the path and permissions"
+    yield _Prepared(sha256, early_error)
+    if early_error or family is None:
+        return
+    fam = FAMILIES[family]
+    opened = open_extract(path, encoding=mapping.encoding, batch_rows=_batch_rows())
+    header_map = mapping.header_map(fam.name, opened.header)
+    if not header_map:  # e.g. an export without its header line: never echo that line (it is data)
+        raise FileFailed(
+            f"the header names no column of family {fam.name}: is the header row missing? "
+            "Export the file with its header row, or map the site's column names in a mapping file"
+        )
+    missing = [c for c in fam.required_columns if c not in header_map.values()]
+    if missing:
+        raise FileFailed(
+            f"required column {missing[0]!r} is missing for family {fam.name}"
+            + (f" (also {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + "; add it, or map the site's column name in a mapping file"
+        )
+    seen: dict[str, str] = {}
+    for source, target in header_map.items():
+        if target in seen:
+            raise FileFailed(f"columns {seen[target]!r} and {source!r} both map to {target!r}; keep one")
+        seen[target] = source
+    if len(set(opened.header)) != len(opened.header):
+        dup = sorted({h for h in opened.header if opened.header.count(h) > 1})
+        raise FileFailed(f"column {dup[0]!r} appears more than once in the header; keep one")
+    extras = [h for h in opened.header if h not in header_map]
+    yield _Header([f"columns not in the contract were ignored: {', '.join(extras)}"] if extras else [])
+    ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
+    for batch in opened.batches:
+        raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
+            [t for t in header_map.values()]
+            + [c for c in (LINE_COLUMN, CONTROL_HINT) if c in batch.frame.columns]
+        )
+        vb = validate_batch(raw, ctx)
+        rejects = pl.concat(
+            [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
+        )
+        yield _Checked(batch.frame.height + len(batch.rejects), vb, rejects)
+
+
+class _ReadAhead:
+    """Every file of a run read and validated in order, in one thread, a few batches ahead."""
+
+    def __init__(
+        self,
+        ordered: list[tuple[Path, str | None, str | None]],
+        mapping: Mapping,
+        secret: bytes,
+        ref: ReferenceSets,
+        load_date: dt.date,
+    ) -> None:
+        self._cancelled: set[int] = set()
+
+        def items_of(index: int) -> Iterator[object]:
+            path, family, early_error = ordered[index]
+            return _file_items(path, family, early_error, mapping, secret, ref, load_date)
+
+        self._items_of = items_of
+
+        def produce() -> Iterator[tuple[int, object]]:
+            for index in range(len(ordered)):
+                try:
+                    for item in items_of(index):
+                        if index in self._cancelled:
+                            break
+                        yield index, item
+                except Exception as exc:
+                    yield index, _Raised(exc)
+                yield index, _FILE_END
+
+        self._stream = Prefetch(produce, depth=READ_AHEAD_BATCHES, name="him-read-ahead")
+
+    def file(self, index: int) -> _FileItems:
+        """The stream of the ``index``-th file (files are taken in order)."""
+
+        def take() -> object:
+            try:
+                got, item = next(self._stream)
+            except StopIteration:  # closed, or its thread failed: never read as the end of the file
+                raise _StreamEnded("the read-ahead stream ended before the file did") from None
+            assert got == index, f"read-ahead out of step: file {got} while loading file {index}"
+            return item
+
+        return _FileItems(take, lambda: self._cancel(index), lambda: self._again(index))
+
+    def _again(self, index: int) -> _FileItems:
+        """The ``index``-th file read once more, in the calling thread (a direct load that fell back)."""
+        items = self._items_of(index)
+
+        def take() -> object:
+            try:
+                return next(items)
+            except StopIteration:
+                return _FILE_END
+            except Exception as exc:
+                return _Raised(exc)
+
+        return _FileItems(take, items.close, lambda: self._again(index))
+
+    def _cancel(self, index: int) -> None:
+        self._cancelled.add(index)
+
+    def close(self) -> None:
+        """Stop reading ahead (idempotent)."""
+        self._stream.close()
+
+
+class _StreamEnded(RuntimeError):
+    """The read-ahead stream stopped part-way through a file (the file fails and is rolled back)."""
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """An exception of the read-ahead thread for one file, raised in the loading thread."""
+
+    exc: Exception
+
+
+class _FileItems:
+    """The loading thread's view of one file's stream."""
+
+    def __init__(
+        self, take: Callable[[], object], cancel: Callable[[], object], again: Callable[[], _FileItems]
+    ) -> None:
+        self._next = take
+        self._cancel = cancel
+        self.reread = again
+        self._ended = False
+
+    def _take(self) -> object:
+        if self._ended:
+            raise RuntimeError("the file's stream has ended")
+        item = self._next()
+        if item is _FILE_END:
+            self._ended = True
+        elif isinstance(item, _Raised):
+            raise item.exc
+        return item
+
+    def prepared(self) -> _Prepared:
+        item = self._take()
+        assert isinstance(item, _Prepared)
+        return item
+
+    def header(self) -> _Header:
+        item = self._take()
+        assert isinstance(item, _Header)
+        return item
+
+    def batches(self) -> Iterator[tuple[int, ValidatedBatch, pl.DataFrame]]:
+        while (item := self._take()) is not _FILE_END:
+            assert isinstance(item, _Checked)
+            yield item.read, item.validated, item.rejects
+
+    def finish(self) -> None:
+        """Skip what is left of the file (all of it, unless the file failed part-way)."""
+        if self._ended:
+            return
+        self._cancel()
+        while not self._ended:
+            try:
+                self._take()
+            except _StreamEnded:
+                self._ended = True
+            except Exception:
+                continue
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -532,16 +810,18 @@ def _insert(
     frame: pl.DataFrame,
     stmt: str,
     params: dict[str, object] | None = None,
+    family: str | None = None,
 ) -> None:
     if frame.is_empty():
         return
     if name not in _BATCH_NAMES:
         raise ValueError(f"unknown batch relation {name!r}")
+    sql = for_family("load.sql", stmt, family) if family else statement("load.sql", stmt)
     # DuckDB finds the frame through a replacement scan of this function's local of that name. Not
     # con.register: a registered view, even unregistered, keeps its frame alive until the file's
     # transaction commits, so memory would grow with the file (6.8 GB at 10M encounters).
     _batch = _batch_flags = _batch_rejects = frame
-    con.execute(statement("load.sql", stmt), params or {})
+    con.execute(sql, params or {})
 
 
 def _structural_rejects(

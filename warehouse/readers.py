@@ -243,6 +243,8 @@ class _Block:
 
     first_line: int
     text: str | list[str]
+    #: physical lines in ``text`` when it is a string (known when the block is cut), else 0
+    line_count: int = 0
 
 
 class _RecordSplitter:
@@ -309,8 +311,9 @@ class _RecordSplitter:
     def _queue(self, complete: str) -> None:
         """Queue complete lines: as one block when they hold no quote (fast path), else line by line."""
         if self.fast_path and '"' not in complete:
-            self._block = _Block(self._next_line_no, complete)
-            self._next_line_no += complete.count("\n") + 1
+            count = complete.count("\n") + 1
+            self._block = _Block(self._next_line_no, complete, count)
+            self._next_line_no += count
             return
         parts = complete.split("\n")
         if self.fast_path:
@@ -504,6 +507,24 @@ def _csv_batches(
     # header's fields, and its first line is reported as the unbalanced quote instead.
     splitter.fits = lambda record: _field_count(record, delimiter) == ncols
     for line_no, record, error in splitter.items():
+        plain_frame = _plain_block_frame(record, header, delimiter) if isinstance(record, _Block) else None
+        if plain_frame is not None:
+            # A plain block parsed by Polars' CSV reader, cut where a batch fills up (rows or characters,
+            # the latter at the block's average line length).
+            per_row = (len(record.text) + 1) / plain_frame.height
+            start = 0
+            while start < plain_frame.height:
+                room = batch_rows - pending
+                fit = int(max(BATCH_CHARS - pending_chars, 1) / per_row) + 1
+                take = max(1, min(room, fit, plain_frame.height - start))
+                frames.append(plain_frame.slice(start, take))
+                pending += take
+                pending_chars += int(take * per_row)
+                start += take
+                if pending >= batch_rows or pending_chars >= BATCH_CHARS:
+                    pending = pending_chars = 0
+                    yield flush()
+            continue
         if isinstance(record, _Block):
             # A run of lines split column-wise in Polars, cut where a batch fills up (rows or characters).
             lines = _block_lines(record)
@@ -544,6 +565,60 @@ def _csv_batches(
             pending = pending_chars = 0
             yield flush()
     yield flush()
+
+
+#: Bytes of the control characters of ``CONTROL_CHARS`` below U+0080 (the others are not ASCII).
+_CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32), 127])
+#: Leading bytes of the UTF-8 forms of the bidirectional controls in ``CONTROL_CHARS`` (U+202A-U+202E,
+#: U+2066-U+2069), and the BOM, which Polars' reader drops at the start of its input.
+_SUSPECT_UTF8 = (b"\xe2\x80", b"\xe2\x81", b"\xef\xbb\xbf")
+
+
+def _plain_block_frame(block: _Block, header: list[str], delimiter: str) -> pl.DataFrame | None:
+    """A quote-free block parsed by Polars' CSV reader, when that gives what line-by-line splitting gives.
+
+    That is when every line holds exactly the header's number of fields (no blank, short or long
+    record), no line is longer than ``MAX_LINE_CHARS``, no character is a control character (so
+    ``__ctl`` is false everywhere) and carriage returns only end lines. Otherwise None: the block is
+    split line by line (:func:`_split_lines`), which also finds the structural rejects.
+    """
+    text = block.text
+    ncols = len(header)
+    if not isinstance(text, str) or not block.line_count or ncols < 2:
+        return None
+    lines = block.line_count
+    if text.count(delimiter) != (ncols - 1) * lines:
+        return None
+    data = text.encode("utf-8") + b"\n"
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
+        return None
+    if not data.isascii() and any(s in data for s in _SUSPECT_UTF8):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            separator=delimiter,
+            quote_char=None,
+            infer_schema=False,
+            new_columns=header,
+            empty_string_is_null=False,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:  # e.g. more fields than the header on some line
+        return None
+    if frame.height != lines or frame.width != ncols:
+        return None
+    if len(text) > MAX_LINE_CHARS:
+        longest = frame.select(pl.sum_horizontal([pl.col(c).str.len_chars() for c in header]).max()).item()
+        if longest + ncols - 1 > MAX_LINE_CHARS:
+            return None
+    return frame.with_columns(
+        pl.int_range(block.first_line, block.first_line + lines, dtype=pl.Int64).alias(LINE_COLUMN),
+        pl.lit(False).alias(CONTROL_HINT),
+    )
 
 
 def _rows_frame(rows: list[list[str]], line_nos: list[int], header: list[str]) -> pl.DataFrame:

@@ -45,10 +45,14 @@ MAX_MONEY_INT_DIGITS = 11  # $99,999,999,999.99: larger amounts are data errors
 #: The contract's null tokens (case-insensitive) as one anchored regex: one scan per value, no lower-cased
 #: copy of the column. Letters become ``[xX]`` classes (the tokens are ASCII, and no other character
 #: lower-cases to one of their letters), so it matches exactly what ``lower(value) in NULL_TOKENS`` does.
-NULL_RE = "^(?:" + "|".join(
-    "".join(f"[{ch}{ch.upper()}]" if ch.isalpha() else re.escape(ch) for ch in token)
-    for token in sorted({t.lower() for t in NULL_TOKENS}, key=len, reverse=True)
-) + ")$"
+NULL_RE = (
+    "^(?:"
+    + "|".join(
+        "".join(f"[{ch}{ch.upper()}]" if ch.isalpha() else re.escape(ch) for ch in token)
+        for token in sorted({t.lower() for t in NULL_TOKENS}, key=len, reverse=True)
+    )
+    + ")$"
+)
 #: The common shapes, parsed without the general (regex-extracting) path; anything else goes that way.
 TIMESTAMP_FAST = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$"
 MONEY_FAST = r"^\d{1,11}(?:\.\d{1,2})?$"
@@ -250,10 +254,7 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         + [pl.col(LINE_COLUMN)]
         + ([pl.col(CONTROL_HINT)] if hinted else [])
     ).with_columns(
-        [
-            pl.when(pl.col(c).str.contains(NULL_RE)).then(None).otherwise(pl.col(c)).alias(c)
-            for c in cols
-        ]
+        [pl.when(pl.col(c).str.contains(NULL_RE)).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
     )
 
     parsed: dict[str, pl.Expr] = {}

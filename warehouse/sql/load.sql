@@ -6,6 +6,41 @@
 create or replace temp table _stage as
 select * exclude (load_id), 0::bigint as __line, ''::varchar as __record_key from {table} limit 0;
 
+-- name: family_has_rows
+-- 0 when the family table is empty: the file is then loaded directly into it (see create_stage_keys).
+select count(*) from (select 1 from {table} limit 1);
+
+-- name: create_stage_keys
+-- Direct loading, into an empty family table: the rows go straight into the table (insert_direct), and
+-- the stage keeps only what the checks and the flags need: the natural key (and encounter_id), the line
+-- and the record key. {columns} is filled from the contract's family definition.
+create or replace temp table _stage as
+select {columns}, 0::bigint as __line, ''::varchar as __record_key from {table} limit 0;
+
+-- name: insert_direct
+insert into {table} by name select * exclude (__record_key, __line), $load_id::bigint as load_id from _batch;
+
+-- name: reject_orphans_direct
+-- As reject_orphans, the row's values read back from the family table (what the stage would have held).
+insert into rejects by name
+select $load_id as load_id, $family as family, $file_name as file_name, s.__line as line,
+       s.__record_key as record_key, 'encounter_id' as column_name, 'unknown_encounter' as rule,
+       $message as message, []::varchar[] as other_rules,
+       json_merge_patch(to_json(t), '{{"load_id": null}}')::varchar as raw_values
+from {table} t join _stage s on {key_join}
+where t.load_id = $load_id and not exists (select 1 from encounters e where e.encounter_id = s.encounter_id);
+
+-- name: delete_orphans_direct
+delete from {table} t
+where t.load_id = $load_id and not exists (select 1 from encounters e where e.encounter_id = t.encounter_id);
+
+-- name: undo_direct
+-- A direct load that found repeated keys is undone (inside the file's transaction) and staged instead.
+delete from {table} where load_id = $load_id;
+
+-- name: undo_direct_rejects
+delete from rejects where load_id = $load_id;
+
 -- name: create_stage_flags
 create or replace temp table _stage_flags (record_key varchar, kind varchar, column_name varchar, value varchar);
 
