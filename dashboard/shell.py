@@ -8,8 +8,10 @@ How the URL, the filter bar and the pages stay in step:
   resolved to the data's defaults. Every page callback takes it as Input. It holds filters only.
 * :func:`sync` is the one callback between them: URL → filter bar + store (fresh load, back button,
   drill-down), or filter bar → URL + store. Its decisions are a plain function for unit tests.
-* ``ids.NAV`` (a ``dcc.Location`` with callback navigation) is written by drill-downs: a new page, or
-  the same page with new filters, rendered by Dash pages' router.
+* Drill-downs write the href of a ``dcc.Location`` with callback navigation that each page holds
+  (``dashboard.callbacks.nav``): a new page, or the same page with new filters, rendered by Dash
+  pages' router. It lives in the page, not here, so that Dash does not fire the drill callbacks on
+  every page load (a callback whose Input is in a new page and whose Output is outside it always is).
 """
 
 from __future__ import annotations
@@ -263,7 +265,6 @@ def layout() -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
-            dcc.Location(id=ids.NAV, refresh="callback-nav"),
             dcc.Store(id=ids.FILTERS, storage_type="memory"),
             dcc.Store(id=ids.CONTEXT, data=context.to_json(), storage_type="memory"),
             html.A("Skip to the page", href="#main", className="visually-hidden-focusable"),

@@ -21,6 +21,7 @@ from dashboard.components.chart_card import chart_card
 from warehouse.filters import Filters
 
 PATH = "/coding"
+NAV = "coding"
 NAME = "Coding"
 CPH = Measure("charts_per_hour", "Charts per hour", "per_hour")
 CPH_HOVER = (
@@ -221,6 +222,7 @@ def layout(**_query: Any) -> html.Div:
     """Return the page."""
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header(
                 "Coder productivity & quality",
                 "Throughput per coder and chart type, coding turnaround and accuracy from audits. "
@@ -277,6 +279,30 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``):
+#: the per-coder chart and tables (workforce only) get a callback of their own.
+PARTS: list[callbacks.Part] = [
+    callbacks.children(ids.COD_SUMMARY, summary),
+    callbacks.figure(ids.COD_CPH, per_coder),
+    callbacks.figure(ids.COD_CHART_TYPE, by_chart_type),
+    callbacks.figure(ids.COD_VOLUME, volume),
+    callbacks.figure(ids.COD_TURNAROUND, turnaround),
+    callbacks.figure(ids.COD_ACCURACY, accuracy),
+    callbacks.outputs(
+        [(ids.COD_TABLE, "rowData"), (ids.COD_ACCURACY_TABLE, "rowData")], tables, lambda m: [[], []]
+    ),
+]
+#: Clicks that navigate: (graph id, drill function), one callback for the page.
+DRILLS: list[tuple[str, callbacks.DrillFn]] = [
+    (ids.COD_CPH, drill_cell),
+    (ids.COD_CHART_TYPE, drill_chart_type),
+    (ids.COD_VOLUME, drill_month("coding_activity")),
+    (ids.COD_TURNAROUND, drill_month("encounters")),
+    (ids.COD_ACCURACY, drill_month("coding_audits")),
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -288,20 +314,5 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("range",),
     )
-    callbacks.children(app, ids.COD_SUMMARY, summary)
-    for chart_id, fn in (
-        (ids.COD_CPH, per_coder),
-        (ids.COD_CHART_TYPE, by_chart_type),
-        (ids.COD_VOLUME, volume),
-        (ids.COD_TURNAROUND, turnaround),
-        (ids.COD_ACCURACY, accuracy),
-    ):
-        callbacks.figure(app, chart_id, fn)
-    callbacks.outputs(
-        app, [(ids.COD_TABLE, "rowData"), (ids.COD_ACCURACY_TABLE, "rowData")], tables, lambda m: [[], []]
-    )
-    callbacks.drill(app, ids.COD_CPH, drill_cell)
-    callbacks.drill(app, ids.COD_CHART_TYPE, drill_chart_type)
-    callbacks.drill(app, ids.COD_VOLUME, drill_month("coding_activity"))
-    callbacks.drill(app, ids.COD_TURNAROUND, drill_month("encounters"))
-    callbacks.drill(app, ids.COD_ACCURACY, drill_month("coding_audits"))
+    callbacks.page(app, PARTS)
+    callbacks.drills(app, NAV, DRILLS)

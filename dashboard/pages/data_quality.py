@@ -156,6 +156,25 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``):
+#: the loads, changes and rejects tables (managers only) get a callback of their own.
+PARTS: list[callbacks.Part] = [
+    callbacks.figure(ids.DQ_REJECT_RULES, rejects_by_rule),
+    callbacks.figure(ids.DQ_FLAGS, flags_by_kind),
+    callbacks.outputs(
+        [(ids.DQ_OVER_TIME, "figure"), (ids.DQ_FLAGS_OVER_TIME, "figure")],
+        over_time,
+        lambda m: [callbacks.base.empty(callbacks.CHART_PROBLEM, m)] * 2,
+    ),
+    callbacks.outputs(
+        [(ids.DQ_LOADS, "rowData"), (ids.DQ_CHANGES, "rowData"), (ids.DQ_REJECTS, "rowData")],
+        tables,
+        lambda m: [[], [], []],
+    ),
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -168,17 +187,4 @@ def register(app: dash.Dash) -> None:
         controls=(),
         filter_bar=False,
     )
-    callbacks.figure(app, ids.DQ_REJECT_RULES, rejects_by_rule)
-    callbacks.figure(app, ids.DQ_FLAGS, flags_by_kind)
-    callbacks.outputs(
-        app,
-        [(ids.DQ_OVER_TIME, "figure"), (ids.DQ_FLAGS_OVER_TIME, "figure")],
-        over_time,
-        lambda m: [callbacks.base.empty("Cannot show this chart", m)] * 2,
-    )
-    callbacks.outputs(
-        app,
-        [(ids.DQ_LOADS, "rowData"), (ids.DQ_CHANGES, "rowData"), (ids.DQ_REJECTS, "rowData")],
-        tables,
-        lambda m: [[], [], []],
-    )
+    callbacks.page(app, PARTS)

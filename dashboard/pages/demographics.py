@@ -18,6 +18,7 @@ from dashboard.components.chart_card import chart_card
 from warehouse.filters import Filters
 
 PATH = "/demographics"
+NAV = "demographics"
 NAME = "Demographics"
 DISCHARGES = Measure("discharges", "Discharges")
 #: (chart id, mix dimension, axis title)
@@ -172,6 +173,7 @@ def layout(**_query: Any) -> html.Div:
     ]
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header("Demographics", "Who was discharged: volumes over time and the patient mix."),
             page.strip(ids.DEMO_SUMMARY),
             page.grid(
@@ -204,6 +206,22 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``).
+PARTS: list[callbacks.Part] = [
+    callbacks.children(ids.DEMO_SUMMARY, summary),
+    callbacks.figure(ids.DEMO_TREND, volume_trend),
+    callbacks.figure(ids.DEMO_ALOS, alos_trend),
+    callbacks.outputs([*[(c, "figure") for c, _, _ in MIX], (ids.DEMO_ZIP3, "rowData")], mix, mix_fallback),
+]
+#: Clicks that navigate: (graph id, drill function), one callback for the page.
+DRILLS: list[tuple[str, callbacks.DrillFn]] = [
+    (ids.DEMO_TREND, drill_month),
+    (ids.DEMO_ALOS, drill_month),
+    *[(chart_id, drill_mix(dim)) for chart_id, dim, _ in MIX],
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -215,13 +233,5 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("range",),
     )
-    callbacks.children(app, ids.DEMO_SUMMARY, summary)
-    callbacks.figure(app, ids.DEMO_TREND, volume_trend)
-    callbacks.figure(app, ids.DEMO_ALOS, alos_trend)
-    callbacks.outputs(
-        app, [*[(c, "figure") for c, _, _ in MIX], (ids.DEMO_ZIP3, "rowData")], mix, mix_fallback
-    )
-    callbacks.drill(app, ids.DEMO_TREND, drill_month)
-    callbacks.drill(app, ids.DEMO_ALOS, drill_month)
-    for chart_id, dim, _ in MIX:
-        callbacks.drill(app, chart_id, drill_mix(dim))
+    callbacks.page(app, PARTS)
+    callbacks.drills(app, NAV, DRILLS)

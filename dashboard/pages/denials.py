@@ -19,6 +19,7 @@ from warehouse.filters import Filters
 
 PATH = "/denials"
 NAME = "Denials"
+NAV = "denials"
 RATE = Measure("initial_denial_rate", "Initial denial rate", "rate")
 RATE_HOVER = (
     Measure("claims_denied", "Denied claims (numerator)"),
@@ -251,6 +252,7 @@ def layout(**_query: Any) -> html.Div:
     """Return the page."""
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header(
                 "Denials",
                 "Which claims payers deny, why, and what appeals win back. Claims belong to "
@@ -299,6 +301,29 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``).
+PARTS: list[callbacks.Part] = [
+    callbacks.children(ids.DEN_SUMMARY, summary),
+    callbacks.figure(ids.DEN_TREND, rate_by_payer_trend),
+    callbacks.figure(ids.DEN_DOLLARS, dollars),
+    callbacks.figure(ids.DEN_PARETO, reasons),
+    callbacks.figure(ids.DEN_CATEGORY, categories),
+    callbacks.figure(ids.DEN_OVERTURN, overturn),
+    callbacks.figure(ids.DEN_BY_PAYER, by_payer),
+    callbacks.figure(ids.DEN_HEATMAP, payer_category),
+]
+#: Clicks that navigate: (graph id, drill function), one callback for the page.
+DRILLS: list[tuple[str, callbacks.DrillFn]] = [
+    (ids.DEN_TREND, drill_trend),
+    (ids.DEN_BY_PAYER, drill_payer),
+    (ids.DEN_OVERTURN, drill_payer),
+    (ids.DEN_PARETO, drill_reason),
+    (ids.DEN_CATEGORY, drill_category),
+    (ids.DEN_HEATMAP, drill_cell),
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -310,20 +335,5 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("range",),
     )
-    callbacks.children(app, ids.DEN_SUMMARY, summary)
-    for chart_id, fn in (
-        (ids.DEN_TREND, rate_by_payer_trend),
-        (ids.DEN_DOLLARS, dollars),
-        (ids.DEN_PARETO, reasons),
-        (ids.DEN_CATEGORY, categories),
-        (ids.DEN_OVERTURN, overturn),
-        (ids.DEN_BY_PAYER, by_payer),
-        (ids.DEN_HEATMAP, payer_category),
-    ):
-        callbacks.figure(app, chart_id, fn)
-    callbacks.drill(app, ids.DEN_TREND, drill_trend)
-    callbacks.drill(app, ids.DEN_BY_PAYER, drill_payer)
-    callbacks.drill(app, ids.DEN_OVERTURN, drill_payer)
-    callbacks.drill(app, ids.DEN_PARETO, drill_reason)
-    callbacks.drill(app, ids.DEN_CATEGORY, drill_category)
-    callbacks.drill(app, ids.DEN_HEATMAP, drill_cell)
+    callbacks.page(app, PARTS)
+    callbacks.drills(app, NAV, DRILLS)

@@ -19,6 +19,7 @@ from dashboard.components.chart_card import chart_card
 from warehouse.filters import Filters
 
 PATH = "/drg"
+NAV = "drg"
 NAME = "DRG mix & CMI"
 TOP_N = 20
 CMI = Measure("cmi", "CMI", "index")
@@ -250,6 +251,7 @@ def layout(**_query: Any) -> html.Div:
     """Return the page."""
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header(
                 "DRG mix & case mix index",
                 "Which MS-DRGs the inpatients were grouped to, what they weigh, and how long they stayed.",
@@ -288,6 +290,27 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``).
+PARTS: list[callbacks.Part] = [
+    callbacks.children(ids.DRG_SUMMARY, summary),
+    callbacks.figure(ids.DRG_TOP, top_drgs),
+    callbacks.figure(ids.DRG_CMI_TREND, cmi_by_facility),
+    callbacks.figure(ids.DRG_CMI_TYPE, cmi_by_type),
+    callbacks.figure(ids.DRG_MDC, mdc),
+    callbacks.figure(ids.DRG_LOS, los),
+    callbacks.figure(ids.DRG_CC_MCC, cc_mcc),
+    callbacks.outputs([(ids.DRG_TABLE, "rowData")], drg_table, lambda m: [[]]),
+]
+#: Clicks that navigate: (graph id, drill function), one callback for the page.
+DRILLS: list[tuple[str, callbacks.DrillFn]] = [
+    (ids.DRG_TOP, drill_drg),
+    (ids.DRG_LOS, drill_drg),
+    (ids.DRG_MDC, drill_treemap),
+    (ids.DRG_CC_MCC, drill_service_line),
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -299,15 +322,5 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("range",),
     )
-    callbacks.children(app, ids.DRG_SUMMARY, summary)
-    callbacks.figure(app, ids.DRG_TOP, top_drgs)
-    callbacks.figure(app, ids.DRG_CMI_TREND, cmi_by_facility)
-    callbacks.figure(app, ids.DRG_CMI_TYPE, cmi_by_type)
-    callbacks.figure(app, ids.DRG_MDC, mdc)
-    callbacks.figure(app, ids.DRG_LOS, los)
-    callbacks.figure(app, ids.DRG_CC_MCC, cc_mcc)
-    callbacks.outputs(app, [(ids.DRG_TABLE, "rowData")], drg_table, lambda m: [[]])
-    callbacks.drill(app, ids.DRG_TOP, drill_drg)
-    callbacks.drill(app, ids.DRG_LOS, drill_drg)
-    callbacks.drill(app, ids.DRG_MDC, drill_treemap)
-    callbacks.drill(app, ids.DRG_CC_MCC, drill_service_line)
+    callbacks.page(app, PARTS)
+    callbacks.drills(app, NAV, DRILLS)

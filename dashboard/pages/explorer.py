@@ -20,7 +20,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, dcc, html
 
-from dashboard import data, exports, ids, state, theme
+from dashboard import callbacks, data, exports, ids, state, theme
 from dashboard.components import export_links, page
 from warehouse import explorer
 from warehouse.db import WarehouseUnavailable
@@ -28,6 +28,7 @@ from warehouse.errors import HimError
 
 PATH = "/explorer"
 NAME = "Explorer"
+NAV = "explorer"
 CSV: Mapping[str, Any] = {}
 BLOCK_ROWS = 100
 FORMATS = (
@@ -105,9 +106,14 @@ def column_defs(table: str) -> list[dict[str, Any]]:
     return out
 
 
+def table_of(view: state.ViewState) -> str:
+    """Return the view's table (the default one when the view names none)."""
+    return view.table or explorer.DEFAULT_TABLE
+
+
 def grid(view: state.ViewState, store: Mapping[str, Any] | None) -> dag.AgGrid:
     """Return a fresh grid for the view's table."""
-    table = view.table or explorer.DEFAULT_TABLE
+    table = table_of(view)
     return dag.AgGrid(
         id=grid_id(store),
         columnDefs=column_defs(table),
@@ -150,11 +156,15 @@ def conditions(view: state.ViewState) -> list[Any]:
     return out
 
 
-def refresh(store: Mapping[str, Any] | None) -> tuple[Any, str, list[Any]]:
-    """Callback: new filters → a new grid, the table picker's value, the URL's column conditions."""
+def refresh(store: Mapping[str, Any] | None, shown: str | None = None) -> tuple[Any, Any, list[Any]]:
+    """Callback: new filters → a new grid, the table picker's value, the URL's column conditions.
+
+    ``shown`` is the picker's value: the layout already shows the URL's table, so it is written only
+    when it differs (writing it would fire :func:`choose_table` for nothing).
+    """
     view = data.view(store)
-    table = view.table or explorer.DEFAULT_TABLE
-    return grid(view, store), table, conditions(view)
+    table = table_of(view)
+    return grid(view, store), dash.no_update if shown == table else table, conditions(view)
 
 
 def request_of(
@@ -162,7 +172,7 @@ def request_of(
 ) -> tuple[Any, int, int]:
     """Return the validated explorer request, offset and limit of a grid's block request."""
     view = data.view(store)
-    return explorer.from_grid(view.table or explorer.DEFAULT_TABLE, view.filters, grid_request, view.columns)
+    return explorer.from_grid(table_of(view), view.filters, grid_request, view.columns)
 
 
 def rows(grid_request: Mapping[str, Any] | None, store: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -184,6 +194,9 @@ def status(grid_requests: Sequence[Mapping[str, Any] | None], store: Mapping[str
     grid_request = next((r for r in grid_requests if r), None)
     if grid_request and grid_request.get("startRow"):  # later blocks: nothing changed
         return [dash.no_update] * (len(FORMATS) + 2)
+    # A new grid fires this before it asks for its first block (grid_request None): the count it
+    # computes then, while the browser sets the grid up, is the one its first block asks for (kept
+    # per request by warehouse.explorer), so it is not skipped.
     resolved = (store or {}).get("resolved", "")
     hrefs = [exports.export_href(fmt, resolved, grid_request) for fmt, _, _ in FORMATS]
     try:
@@ -252,13 +265,15 @@ def limited_control() -> html.Div:
 def choose_table(value: str | None, store: Mapping[str, Any] | None) -> Any:
     """Callback: a table picked → the Explorer on that table (column conditions belong to the old one)."""
     view = state.parse((store or {}).get("search"))
-    if not value or value == (view.table or explorer.DEFAULT_TABLE) or value not in explorer.TABLES:
+    if not value or value == table_of(view) or value not in explorer.TABLES:
         return dash.no_update
     return state.href(PATH, replace(view, table=value, columns=()))
 
 
-def layout(**_query: Any) -> html.Div:
-    """Return the page."""
+def layout(**query: Any) -> html.Div:
+    """Return the page (the table picker shows the URL's table)."""
+    table = query.get("table")
+    table = table if isinstance(table, str) and table in explorer.TABLES else explorer.DEFAULT_TABLE
     export_links = [
         html.A(
             label,
@@ -273,6 +288,7 @@ def layout(**_query: Any) -> html.Div:
     ]
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header(
                 "Explorer",
                 "The rows behind every number: pick a table, filter and sort it in the column "
@@ -285,6 +301,7 @@ def layout(**_query: Any) -> html.Div:
                             html.Label("Table", htmlFor=ids.EXP_TABLE, className="form-label small mb-1"),
                             dcc.Dropdown(
                                 id=ids.EXP_TABLE,
+                                value=table,
                                 clearable=False,
                                 searchable=False,
                                 options=[
@@ -336,6 +353,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.EXP_TABLE, "value"),
         Output(ids.EXP_CONDITIONS, "children"),
         Input(ids.FILTERS, "data"),
+        State(ids.EXP_TABLE, "value"),
     )(refresh)
     app.callback(
         Output({"type": ids.EXP_GRID, "view": MATCH}, "getRowsResponse"),
@@ -351,16 +369,17 @@ def register(app: dash.Dash) -> None:
         State(ids.FILTERS, "data"),
         prevent_initial_call=True,
     )(status)
-    app.callback(
+    app.callback(  # the layout's links are disabled until a reference is typed: nothing to send on load
         *[Output(link_id, "href") for _, link_id, _ in LIMITED_FORMATS],
         *[Output(link_id, "className") for _, link_id, _ in LIMITED_FORMATS],
         Output(ids.EXP_LDS_HINT, "children"),
         Input(ids.EXP_LDS_DUA, "value"),
         Input({"type": ids.EXP_GRID, "view": ALL}, "getRowsRequest"),
         State(ids.FILTERS, "data"),
+        prevent_initial_call=True,
     )(limited_links)
-    app.callback(
-        Output(ids.NAV, "href", allow_duplicate=True),
+    app.callback(  # the page's own Location: nothing is sent until a table is picked
+        Output(callbacks.nav_id(NAV), "href"),
         Input(ids.EXP_TABLE, "value"),
         State(ids.FILTERS, "data"),
         prevent_initial_call=True,

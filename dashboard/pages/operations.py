@@ -24,6 +24,7 @@ from dashboard.security.scope import current_scope
 from warehouse.filters import Filters
 
 PATH = "/operations"
+NAV = "operations"
 NAME = "Operations"
 BUCKETS = ("0-3", "4-7", "8-14", "15-30", "31+")
 OLDEST_COLUMNS = (
@@ -230,6 +231,7 @@ def layout(**_query: Any) -> html.Div:
     """Return the page."""
     return html.Div(
         [
+            callbacks.nav(NAV),
             page.header(
                 "HIM operations",
                 "What is waiting: the coding backlog and discharged-not-final-billed (DNFB) at the as-of "
@@ -266,6 +268,24 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+#: What the page shows, each part computed alone (its own empty state on a warehouse problem);
+#: one request per security rule on each filter change (``callbacks.page``):
+#: the work list (managers only, row level) gets a callback of its own.
+PARTS: list[callbacks.Part] = [
+    callbacks.children(ids.OPS_SUMMARY, summary),
+    callbacks.figure(ids.OPS_BACKLOG_AGING, backlog_aging),
+    callbacks.figure(ids.OPS_DNFB_SPLIT, dnfb_split),
+    callbacks.figure(ids.OPS_DNFB_TREND, dnfb_days_trend),
+    callbacks.figure(ids.OPS_BACKLOG_TREND, backlog_trend),
+    callbacks.outputs([(ids.OPS_OLDEST, "rowData")], oldest, lambda m: [[]]),
+]
+#: Clicks that navigate: (graph id, drill function), one callback for the page.
+DRILLS: list[tuple[str, callbacks.DrillFn]] = [
+    (ids.OPS_DNFB_TREND, drill_as_of),
+    (ids.OPS_BACKLOG_TREND, drill_as_of),
+]
+
+
 def register(app: dash.Dash) -> None:
     """Register the page and its callbacks."""
     dash.register_page(
@@ -277,21 +297,13 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("as_of", "range"),
     )
-    callbacks.children(app, ids.OPS_SUMMARY, summary)
-    for chart_id, fn in (
-        (ids.OPS_BACKLOG_AGING, backlog_aging),
-        (ids.OPS_DNFB_SPLIT, dnfb_split),
-        (ids.OPS_DNFB_TREND, dnfb_days_trend),
-        (ids.OPS_BACKLOG_TREND, backlog_trend),
-    ):
-        callbacks.figure(app, chart_id, fn)
-    callbacks.outputs(app, [(ids.OPS_OLDEST, "rowData")], oldest, lambda m: [[]])
-    app.callback(
+    callbacks.page(app, PARTS)
+    app.callback(  # the layout's links are disabled until a purpose is typed: nothing to send on load
         *[Output(link_id, "href") for _, link_id, _ in OPERATIONAL_FORMATS],
         *[Output(link_id, "className") for _, link_id, _ in OPERATIONAL_FORMATS],
         Output(ids.OPS_OP_HINT, "children"),
         Input(ids.OPS_OP_PURPOSE, "value"),
         Input(ids.FILTERS, "data"),
+        prevent_initial_call=True,
     )(operational_links)
-    callbacks.drill(app, ids.OPS_DNFB_TREND, drill_as_of)
-    callbacks.drill(app, ids.OPS_BACKLOG_TREND, drill_as_of)
+    callbacks.drills(app, NAV, DRILLS)

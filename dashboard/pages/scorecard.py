@@ -173,6 +173,11 @@ def report_links(store: Mapping[str, Any] | None) -> tuple[str, str]:
     return report_download.report_href("pdf", filters), report_download.report_href("xlsx", filters)
 
 
+def update_all(store: Mapping[str, Any] | None) -> tuple[str, list[Any], str, str]:
+    """Callback: the stored filters → (subtitle, cards, PDF link, Excel link)."""
+    return (*update(store), *report_links(store))
+
+
 def download_bar() -> html.Div:
     """Return the "Download monthly report" links (their targets follow the month and filters)."""
     link = "btn btn-outline-primary btn-sm"
@@ -230,13 +235,10 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         controls=("month",),
     )
-    app.callback(
+    app.callback(  # one request per page load: the cards and the report's links
         Output(ids.SCORECARD_TITLE, "children"),
         Output(ids.SCORECARD_CARDS, "children"),
-        Input(ids.FILTERS, "data"),
-    )(update)
-    app.callback(
         Output(ids.SCORECARD_REPORT_PDF, "href"),
         Output(ids.SCORECARD_REPORT_XLSX, "href"),
         Input(ids.FILTERS, "data"),
-    )(report_links)
+    )(update_all)

@@ -27,6 +27,18 @@ return document.querySelectorAll('[data-dash-is-loading="true"]').length
       '.stat-strip:empty, #scorecard-cards:empty, #explorer-grid-holder:empty').length;
 """
 
+#: Installed before a page's scripts (``Page.addScriptToEvaluateOnNewDocument``): records the output key
+#: of every callback request in ``window.__callbacks``.
+RECORD_CALLBACKS_JS = """
+window.__callbacks = [];
+const fetchBefore = window.fetch;
+window.fetch = function(url, options) {
+  if (String(url).includes('_dash-update-component') && options && options.body) {
+    try { window.__callbacks.push(JSON.parse(options.body).output); } catch (e) {}
+  }
+  return fetchBefore.apply(this, arguments);
+};
+"""
 
 
 class Page:

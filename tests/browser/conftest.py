@@ -42,6 +42,8 @@ CHROME_ARGS = (
 USER = "browser-tester"
 PASSWORD = "Browser-Only-Passphrase-0451"
 ROLES = ("analyst", "manager")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

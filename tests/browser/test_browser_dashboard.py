@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from browser_helpers import ROOT, Page
+from browser_helpers import RECORD_CALLBACKS_JS, ROOT, Page
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -70,6 +70,42 @@ def test_every_page_draws_its_charts_with_data_and_logs_no_error(page: Page, pat
     else:
         assert graphs, "the page has no chart"
     assert page.errors() == []
+
+
+#: Data requests a fresh load of each page sends (at most), besides the router and the shell's two: one
+#: per security rule of the page's outputs; the Explorer's grid asks for rows, and its count and export
+#: links callbacks run when it appears and for its first block; the work list's
+#: export links (no data) are rebuilt when the filter store arrives after the page was drawn.
+PAGE_REQUESTS = {
+    "/": 1,
+    "/demographics": 1,
+    "/drg": 1,
+    "/denials": 1,
+    "/coding": 2,
+    "/operations": 3,
+    "/explorer": 6,
+    "/data-quality": 2,
+}
+SHELL_OUTPUTS = ("_pages_content", "shell-url.search", '"shell-nav-link"')
+
+
+def test_a_page_load_sends_few_callback_requests(new_browser, app_url: str) -> None:
+    driver = new_browser()
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CALLBACKS_JS})
+    fresh = Page(driver, app_url)
+    for path, expected in PAGE_REQUESTS.items():
+        fresh.open(path, fresh=True)
+        sent = driver.execute_script("return window.__callbacks")
+        shell = [o for o in sent if any(s in o for s in SHELL_OUTPUTS)]
+        data = [o for o in sent if o not in shell]
+        assert len(shell) == 3, (path, shell)
+        assert len(data) <= expected, (path, data)
+        assert not [o for o in data if "shell-nav-" in o], (path, data)  # no drill-down before a click
+        repeated = [
+            o for o in set(data) if data.count(o) > 1 and "explorer-count" not in o and "limited" not in o
+        ]
+        assert repeated == [], path
+    assert fresh.errors() == []
 
 
 def test_scorecard_values_equal_him_kpi_and_follow_the_month_picker(
@@ -225,6 +261,21 @@ def test_each_explorer_export_downloads_the_filtered_table(
         file = _downloaded(downloads, suffix, before)
         rows, header = _rows_and_columns(file, columns)
         assert (rows, header) == (shown, columns), file.name
+    assert page.errors() == []
+
+
+def test_the_explorer_table_picker_opens_the_table_and_back_returns(page: Page) -> None:
+    page.open("/explorer?from=2025-01-01&to=2025-12-31", fresh=True)
+    assert "encounters" in page.driver.find_element(By.ID, "explorer-count").text
+    page.choose("explorer-table", "Claims")
+    assert page.search() == "?from=2025-01-01&to=2025-12-31&table=claims"
+    assert "claims" in page.driver.find_element(By.ID, "explorer-count").text
+    assert page.driver.find_element(By.ID, "explorer-table").text == "Claims"
+    page.driver.back()
+    page.settled()
+    assert page.search() == "?from=2025-01-01&to=2025-12-31"
+    assert "encounters" in page.driver.find_element(By.ID, "explorer-count").text
+    assert page.driver.find_element(By.ID, "explorer-table").text == "Encounters"
     assert page.errors() == []
 
 

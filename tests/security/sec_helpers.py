@@ -96,6 +96,18 @@ def callback_body(
     }
 
 
+def key_with(app: Any, output: str) -> str:
+    """The key of the callback one of whose outputs is ``output`` (``denials-trend.figure``, or
+    ``denials-trend.`` for any property): pages wire several outputs into one callback."""
+    return next(
+        k
+        for k in app.callback_map
+        if any(
+            f"{o.id}.{o.prop}".startswith(output) for o in policy.parse_output_key(k) if isinstance(o.id, str)
+        )
+    )
+
+
 def post_callback(client: Any, body: Mapping[str, Any], **kwargs: Any) -> Any:
     return client.post("/_dash-update-component", json=body, **kwargs)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_helpers import callback_body, login, post_callback
+from sec_helpers import callback_body, key_with, login, post_callback
 
 from warehouse import audit
 from warehouse.cli import main as him
@@ -174,7 +174,7 @@ def test_fail_closed_when_the_audit_log_cannot_be_written(
 
 def test_fail_closed_when_the_log_path_is_not_writable(app: Any, sec: Any, values: dict[str, Any]) -> None:
     client = login(app, "t-analyst")
-    key = next(k for k in app.callback_map if k.startswith("denials-summary."))
+    key = key_with(app, "denials-summary.")
     body = callback_body(app, key, values)
     path = sec.audit.path
     moved = path.with_name(path.name + ".moved")

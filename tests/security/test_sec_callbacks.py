@@ -14,6 +14,7 @@ from sec_helpers import (
     audit_seq,
     callback_body,
     expected_allowed,
+    key_with,
     last_entries,
     login,
     post_callback,
@@ -137,7 +138,7 @@ def test_page_views_are_audited(app: Any, sec: Any, clients: dict[str, Any], val
 def test_a_body_that_does_not_match_its_declaration_is_refused(
     app: Any, clients: dict[str, Any], values: dict[str, Any]
 ) -> None:
-    key = next(k for k in app.callback_map if k.startswith("denials-trend."))
+    key = key_with(app, "denials-trend.")
     body = callback_body(app, key, values)
     forged = json.loads(json.dumps(body))
     forged["inputs"][0]["id"] = "shell-context"  # the store passed under another id

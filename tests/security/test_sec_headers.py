@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_helpers import add_users, callback_body, login, make_app, post_callback
+from sec_helpers import add_users, callback_body, key_with, login, make_app, post_callback
 
 from tests.fixtures.bad import CANARY_NAME
 
@@ -41,7 +41,7 @@ def _check_headers(resp: Any, app: Any, *, data: bool) -> None:
 
 
 def test_security_headers_on_a_sample_of_routes(app: Any, analyst: Any, values: dict[str, Any]) -> None:
-    key = next(k for k in app.callback_map if k.startswith("denials-trend."))
+    key = key_with(app, "denials-trend.")
     samples = [
         (analyst.get("/denials"), True),
         (analyst.get("/_dash-layout"), True),

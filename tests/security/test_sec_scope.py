@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sec_helpers import callback_body, filter_store, login, post_callback, response_values
+from sec_helpers import callback_body, filter_store, key_with, login, post_callback, response_values
 
 from dashboard.security import OutOfScope, Scope, intersect_facilities, scoped_filters
 from warehouse.filters import Filters
@@ -115,7 +115,7 @@ def test_fuzzed_inputs_never_leave_the_scope(
 
 
 def _figure_key(app: Any) -> str:
-    return next(k for k in app.callback_map if k.startswith("demographics-trend."))
+    return key_with(app, "demographics-trend.")
 
 
 def test_same_filters_different_scopes_different_answers(
@@ -179,6 +179,6 @@ def test_exports_stay_inside_the_scope(restricted: Any) -> None:
 def test_data_covering_all_facilities_is_refused_to_restricted_users(
     app: Any, values: dict[str, Any], restricted: Any
 ) -> None:
-    key = next(k for k in app.callback_map if k.startswith("data-quality-reject-rules."))
+    key = key_with(app, "data-quality-reject-rules.")
     assert post_callback(restricted, callback_body(app, key, values)).status_code == 403
     assert restricted.get("/data-quality").status_code == 302

@@ -14,6 +14,7 @@ from sec_helpers import (
     audit_seq,
     callback_body,
     csrf_of,
+    key_with,
     last_entries,
     login,
     make_app,
@@ -25,7 +26,7 @@ from warehouse.paths import WarehousePaths
 
 
 def _figure_body(app: Any, values: dict[str, Any]) -> dict[str, Any]:
-    key = next(k for k in app.callback_map if k.startswith("denials-summary."))
+    key = key_with(app, "denials-summary.")
     return callback_body(app, key, values)
 
 
