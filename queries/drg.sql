@@ -151,6 +151,10 @@ order by period, drg_type
 -- CMI per period of the chosen grain and facility: what drg.cmi_trend gives with the facility filter
 -- set to each facility in turn, in one query. A period with inpatient discharges but none weighted
 -- has a row with cmi null. Grain: one row per (period, facility) with inpatient discharges.
+-- Month / quarter / year trends read the calendar months wholly inside the range from int_month_flows
+-- (its CMI components) and only the partial months at the range's edges from int_encounters, between
+-- constant dates (DuckDB skips the other row groups; an edge path whose guard on the parameters is false
+-- is not scanned at all); day / week trends read int_encounters.
 -- params:
 --   date_from        DATE
 --   date_to          DATE
@@ -167,31 +171,76 @@ order by period, drg_type
 --   weighted_discharges   BIGINT          -- of which with a DRG found in the applied table (denominator)
 --   weight_sum            DECIMAL(18,4)   -- Σ relative weight of those (numerator)
 --   cmi                   DOUBLE          -- weight_sum ÷ weighted_discharges
-with discharged as (
+with edge_discharges as (
+    -- day / week trends: the whole range; month / quarter / year: the partial first month (the range
+    -- starts after the 1st) and the partial last month (it ends before the month's last day)
     select
         cast(date_trunc($grain, e.discharge_date) as date) as period,
         e.facility_id, e.drg_in_table, e.drg_weight
     from int_encounters as e
     where e.patient_type = 'inpatient'
-      and e.discharge_date between $date_from and $date_to
+      and (
+          (
+              $grain not in ('month', 'quarter', 'year')
+              and e.discharge_date between $date_from and $date_to
+          )
+          or (
+              $grain in ('month', 'quarter', 'year')
+              and $date_from <> date_trunc('month', $date_from)
+              and e.discharge_date between $date_from and least($date_to, last_day($date_from))
+          )
+          or (
+              $grain in ('month', 'quarter', 'year')
+              and $date_to <> last_day($date_to)
+              and ($date_from = date_trunc('month', $date_from) or date_trunc('month', $date_to) > $date_from)
+              and e.discharge_date between greatest($date_from, cast(date_trunc('month', $date_to) as date)) and $date_to
+          )
+      )
       and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
       and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
       and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
       and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
       and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
 ),
+parts as (
+    select
+        period,
+        facility_id,
+        count(*) as inpatient_discharges,
+        count(*) filter (where drg_in_table) as weighted_discharges,
+        sum(drg_weight) filter (where drg_in_table) as weight_sum
+    from edge_discharges
+    group by period, facility_id
+    union all
+    -- month / quarter / year trends: the whole months inside the range, from the month table
+    select
+        cast(date_trunc($grain, f.month) as date) as period,
+        f.facility_id,
+        sum(f.inpatient_discharges) as inpatient_discharges,
+        sum(coalesce(f.weighted_discharges, 0)) as weighted_discharges,
+        sum(f.weight_sum) as weight_sum
+    from int_month_flows as f
+    where $grain in ('month', 'quarter', 'year')
+      and f.patient_type = 'inpatient'
+      and f.inpatient_discharges > 0
+      and f.month >= $date_from
+      and last_day(f.month) <= $date_to
+      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, f.payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+    group by 1, 2
+),
 final as (
     select
         cast(period as date) as period,
         cast(facility_id as varchar) as facility,
-        cast(count(*) as bigint) as inpatient_discharges,
-        cast(count(*) filter (where drg_in_table) as bigint) as weighted_discharges,
-        cast(sum(drg_weight) filter (where drg_in_table) as decimal(18, 4)) as weight_sum,
-        cast(
-            cast(sum(drg_weight) filter (where drg_in_table) as double)
-            / nullif(count(*) filter (where drg_in_table), 0) as double
-        ) as cmi
-    from discharged
+        cast(sum(inpatient_discharges) as bigint) as inpatient_discharges,
+        cast(sum(weighted_discharges) as bigint) as weighted_discharges,
+        cast(sum(weight_sum) as decimal(18, 4)) as weight_sum,
+        cast(cast(sum(weight_sum) as double) / nullif(sum(weighted_discharges), 0) as double) as cmi
+    from parts
     group by period, facility_id
 )
 select * from final

@@ -258,3 +258,94 @@ def test_mix_by_mdc_equals_the_drg_mix_summed_per_mdc(demo_con, case):
             assert row["cmi"] == pytest.approx(mdc["cmi"], rel=1e-9)
         else:
             assert (row["weight_sum"], row["cmi"]) == (None, None)
+
+
+# drg.cmi_trend_by_facility as it read every discharge of the range from int_encounters, before it read
+# the whole months from int_month_flows (issue 7): the new formulation must give the same frame.
+OLD_CMI_TREND_BY_FACILITY = """
+with discharged as (
+    select
+        cast(date_trunc($grain, e.discharge_date) as date) as period,
+        e.facility_id, e.drg_in_table, e.drg_weight
+    from int_encounters as e
+    where e.patient_type = 'inpatient'
+      and e.discharge_date between $date_from and $date_to
+      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
+      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
+      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
+      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
+      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+),
+final as (
+    select
+        cast(period as date) as period,
+        cast(facility_id as varchar) as facility,
+        cast(count(*) as bigint) as inpatient_discharges,
+        cast(count(*) filter (where drg_in_table) as bigint) as weighted_discharges,
+        cast(sum(drg_weight) filter (where drg_in_table) as decimal(18, 4)) as weight_sum,
+        cast(
+            cast(sum(drg_weight) filter (where drg_in_table) as double)
+            / nullif(count(*) filter (where drg_in_table), 0) as double
+        ) as cmi
+    from discharged
+    group by period, facility_id
+)
+select * from final
+order by period, facility
+"""
+
+MONTH_TABLE_CASES = [
+    # whole months (the month table only), with and without filters
+    {"date_from": "2023-12-01", "date_to": "2026-01-31", "grain": "month"},
+    {"date_from": "2024-01-01", "date_to": "2025-12-31", "grain": "quarter", "facility": ("F1", "F3")},
+    {"date_from": "2023-10-01", "date_to": "2026-09-30", "grain": "year", "payer": ("Medicare", "Aetna")},
+    # both edges partial
+    {"date_from": "2024-02-10", "date_to": "2025-03-20", "grain": "month"},
+    {
+        "date_from": "2024-02-29",
+        "date_to": "2025-02-01",
+        "grain": "month",
+        "service_line": ("Ortho", "Surgery"),
+    },
+    {
+        "date_from": "2024-05-15",
+        "date_to": "2025-08-14",
+        "grain": "quarter",
+        "financial_class": ("medicare",),
+    },
+    {"date_from": "2024-11-02", "date_to": "2025-11-30", "grain": "year", "facility": ("F2",)},
+    {"date_from": "2024-03-01", "date_to": "2024-07-30", "grain": "month", "patient_type": ("inpatient",)},
+    {"date_from": "2024-03-01", "date_to": "2024-07-30", "grain": "month", "patient_type": ("outpatient",)},
+    # inside one month: both edges partial, one edge partial, the whole month
+    {"date_from": "2024-06-05", "date_to": "2024-06-25", "grain": "month"},
+    {"date_from": "2024-06-01", "date_to": "2024-06-25", "grain": "quarter", "facility": ("F1",)},
+    {"date_from": "2024-06-05", "date_to": "2024-06-30", "grain": "month"},
+    {"date_from": "2024-06-01", "date_to": "2024-06-30", "grain": "month"},
+    {"date_from": "2024-06-30", "date_to": "2024-06-30", "grain": "month"},
+    # two adjacent partial months
+    {"date_from": "2024-06-20", "date_to": "2024-07-10", "grain": "month"},
+    # before and after the data (2023-12 .. 2026-01)
+    {"date_from": "2020-01-01", "date_to": "2021-06-30", "grain": "month"},
+    {"date_from": "2021-03-15", "date_to": "2024-01-20", "grain": "month", "facility": ("F3",)},
+    {"date_from": "2025-12-20", "date_to": "2027-02-10", "grain": "quarter"},
+    {"date_from": "2027-01-01", "date_to": "2027-12-31", "grain": "month"},
+    # day and week trends (int_encounters only)
+    {"date_from": "2024-02-10", "date_to": "2024-05-20", "grain": "week", "payer": ("Self",)},
+    {"date_from": "2024-02-10", "date_to": "2024-03-31", "grain": "day"},
+    # a value nowhere
+    {"date_from": "2023-12-01", "date_to": "2026-01-31", "grain": "month", "facility": ("nowhere",)},
+]
+
+
+@pytest.mark.parametrize("case", MONTH_TABLE_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
+def test_cmi_trend_by_facility_equals_the_encounter_scan(gen_con, case):
+    query = catalog.get("drg.cmi_trend_by_facility")
+    params = query.bind(Filters(**case))
+    got = catalog.run("drg.cmi_trend_by_facility", Filters(**case), con=gen_con)
+    want = gen_con.sql(OLD_CMI_TREND_BY_FACILITY, params=params).pl()
+    assert got.schema == want.schema
+    assert_frame_equal(got.drop("cmi"), want.drop("cmi"), check_exact=True)
+    assert_frame_equal(got.select("cmi"), want.select("cmi"), check_exact=False, rel_tol=1e-12, abs_tol=0)
+    if case["date_from"] == "2023-12-01" and "facility" not in case:
+        assert got.height > 0
+        assert got["weight_sum"].null_count() < got.height
