@@ -262,6 +262,77 @@ def test_pages_cut_before_the_lookups_equal_the_sorted_rows_and_counts_agree(nam
             assert page.schema == every.schema
 
 
+_BOUNDED_SORTS: dict[str, list[tuple[explorer.Sort, ...]]] = {
+    "claims": [
+        (),
+        (explorer.Sort("submitted_date", True),),
+        (explorer.Sort("status"), explorer.Sort("billed_amount", True)),  # ties on the first column
+        (explorer.Sort("denial_date", True),),  # nulls: the bound can be null
+        (explorer.Sort("paid_amount"),),
+        (explorer.Sort("claim_id", True),),
+    ],
+    "encounters": [
+        (),
+        (explorer.Sort("discharge_date", True),),
+        (explorer.Sort("ms_drg"),),  # nulls
+        (explorer.Sort("los_days", True),),  # computed: paged without a bound
+    ],
+    "coding_activity": [(), (explorer.Sort("started_at", True),), (explorer.Sort("activity"),)],
+    "coding_audits": [(), (explorer.Sort("audit_date", True),), (explorer.Sort("codes_changed", True),)],
+}
+
+
+@pytest.mark.parametrize("name", list(_BOUNDED_SORTS))
+def test_pages_read_within_a_bound_equal_the_plain_sorted_rows(name: str) -> None:
+    """page() (bound on the first order column, then the page) returns what one plain statement does."""
+    from warehouse.db import reader
+
+    cur = reader().cursor()
+    payer = cur.sql("select payer from claims group by payer order by count(*) desc limit 1").fetchall()[0][0]
+    filter_sets = [
+        (ALL, ()),
+        (Filters(date_from="2025-01-01", date_to="2025-06-30"), ()),
+        (Filters(payer=(payer,)), ())
+        if name == "claims"
+        else (ALL, (explorer.Condition("encounter_id", "notBlank"),)),
+        (ALL, (explorer.Condition(explorer.TABLES[name].key[0], "startsWith", "x"),)),  # no rows
+    ]
+    bounded = 0
+    bounds: list[object] = []
+    for filters, where in filter_sets:
+        for sort in _BOUNDED_SORTS[name]:
+            request = explorer.Request(name, filters, where, sort)
+            p = explorer._parts(request)
+            assert p.late
+            bounded += p.bounded
+            sql, params = explorer.compose(request, order="total")
+            every = cur.sql(sql, params=params).pl()
+            n = every.height
+            leading = sort[0].column if sort else explorer.TABLES[name].key[0]
+            non_null = every[leading].drop_nulls().len()
+            for offset, limit in {
+                (0, 100),
+                (0, 1),
+                (37, 25),
+                (max(non_null - 10, 0), 30),
+                (n - 5, 100),
+                (n + 3, 10),
+            }:
+                if offset < 0:
+                    continue
+                if p.bounded:
+                    last = {**p.params, "page_last": offset + limit - 1}
+                    found = cur.sql(explorer._bound_sql(p), params=last).fetchall()
+                    bounds.append(found[0][0] if found else None)
+                got = explorer.page(request, offset, limit, con=cur)
+                want = cur.sql(f"{sql} limit {limit} offset {offset}", params=params).pl()
+                assert got.equals(want), (request, offset, limit)
+                assert got.schema == every.schema
+    assert bounded  # the bounded path was taken, with and without a bound found
+    assert any(b is not None for b in bounds)
+    assert None in bounds
+
+
 def test_a_count_runs_once_per_generation_and_request(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = explorer._count
