@@ -1,4 +1,4 @@
-"""How pages are wired: a page load costs one data request per security rule, drill-downs send nothing
+"""How pages are wired: a page load costs few data requests per security rule, drill-downs send nothing
 before a click, each chart still gets its own empty state, and every output gets a value of its kind."""
 
 from __future__ import annotations
@@ -28,16 +28,17 @@ from dashboard.security.testing import logged_in_client
 from warehouse.db import WarehouseUnavailable
 from warehouse.errors import HimError
 
-#: Server callbacks a page's load fires (besides the router and the shell's two): one per security
-#: rule of the page's outputs (coding: the per-coder chart and tables are for the workforce only;
-#: operations: the work list for managers; data quality: its tables for managers).
+#: Server callbacks a page's load fires (besides the router and the shell's two): per security rule of
+#: the page's outputs (coding: the per-coder chart and tables are for the workforce only; operations:
+#: the work list for managers; data quality: its tables for managers), its parts split evenly into
+#: requests of at most callbacks.PARTS_PER_CALLBACK (3).
 DATA_REQUESTS = {
     scorecard: 1,
-    demographics: 1,
-    drg: 1,
-    denials: 1,
-    coding: 2,
-    operations: 2,
+    demographics: 2,  # 4 parts
+    drg: 3,  # 8 parts
+    denials: 3,  # 8 parts
+    coding: 3,  # 5 + 2 parts
+    operations: 3,  # 5 + 1 parts
     explorer: 1,  # the grid; its first block then asks for rows, count and export links
     data_quality: 2,
 }
@@ -59,7 +60,7 @@ def output_ids(dep: dict[str, Any]) -> list[Any]:
 
 
 @pytest.mark.parametrize("module", PAGES, ids=[p.__name__.rsplit(".", 1)[-1] for p in PAGES])
-def test_a_page_load_fires_one_data_callback_per_security_rule(module: Any, dependencies) -> None:
+def test_a_page_load_fires_few_data_callbacks_per_security_rule(module: Any, dependencies) -> None:
     mine = page_ids(module)
     # Dash runs, when a page is rendered: callbacks with an Output in it (unless prevent_initial_call),
     # and callbacks with an Input in it and an Output outside it (always: that is why drill-downs write
@@ -130,6 +131,8 @@ def test_parts_of_different_security_rules_get_different_callbacks() -> None:
     per_coder = callbacks.figure(ids.COD_CPH, coding.per_coder)
     summary = callbacks.children(ids.COD_SUMMARY, coding.summary)
     assert callbacks.groups([chart, per_coder, summary]) == [[chart, summary], [per_coder]]
+    assert [len(g) for g in callbacks.groups(denials.PARTS)] == [3, 3, 2]  # 8 parts, evenly
+    assert [len(g) for g in callbacks.groups(denials.PARTS, most=8)] == [8]
     with pytest.raises(ValueError, match="no declared policy"):
         callbacks.groups([callbacks.figure("nobody-knows", coding.volume)])
 
