@@ -110,9 +110,9 @@ def _rule_of(part: Part) -> tuple[Any, ...]:
 
 
 #: Most parts one callback computes. A page's parts run one after the other inside a callback, so at
-#: 10M encounters a whole page in one request took up to 294 ms (p95); split in requests of at most
-#: three parts, the two workers compute them side by side and each request stays near 100 ms.
-PARTS_PER_CALLBACK = 3
+#: 10M encounters a whole page in one request took up to 294 ms (p95), three parts a request up to
+#: 153 ms; in requests of at most two parts the two workers compute them side by side.
+PARTS_PER_CALLBACK = 2
 
 
 def groups(parts: Sequence[Part], most: int = PARTS_PER_CALLBACK) -> list[list[Part]]:

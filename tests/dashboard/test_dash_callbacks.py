@@ -31,14 +31,14 @@ from warehouse.errors import HimError
 #: Server callbacks a page's load fires (besides the router and the shell's two): per security rule of
 #: the page's outputs (coding: the per-coder chart and tables are for the workforce only; operations:
 #: the work list for managers; data quality: its tables for managers), its parts split evenly into
-#: requests of at most callbacks.PARTS_PER_CALLBACK (3).
+#: requests of at most callbacks.PARTS_PER_CALLBACK (2).
 DATA_REQUESTS = {
     scorecard: 1,
     demographics: 2,  # 4 parts
-    drg: 3,  # 8 parts
-    denials: 3,  # 8 parts
-    coding: 3,  # 5 + 2 parts
-    operations: 3,  # 5 + 1 parts
+    drg: 4,  # 8 parts
+    denials: 4,  # 8 parts
+    coding: 4,  # 5 + 2 parts
+    operations: 4,  # 5 + 1 parts
     explorer: 1,  # the grid; its first block then asks for rows, count and export links
     data_quality: 2,
 }
@@ -131,7 +131,8 @@ def test_parts_of_different_security_rules_get_different_callbacks() -> None:
     per_coder = callbacks.figure(ids.COD_CPH, coding.per_coder)
     summary = callbacks.children(ids.COD_SUMMARY, coding.summary)
     assert callbacks.groups([chart, per_coder, summary]) == [[chart, summary], [per_coder]]
-    assert [len(g) for g in callbacks.groups(denials.PARTS)] == [3, 3, 2]  # 8 parts, evenly
+    assert [len(g) for g in callbacks.groups(denials.PARTS)] == [2, 2, 2, 2]
+    assert [len(g) for g in callbacks.groups(denials.PARTS, most=3)] == [3, 3, 2]  # evenly
     assert [len(g) for g in callbacks.groups(denials.PARTS, most=8)] == [8]
     with pytest.raises(ValueError, match="no declared policy"):
         callbacks.groups([callbacks.figure("nobody-knows", coding.volume)])
