@@ -97,20 +97,6 @@ CONTEXT = "shell-context"
 ROUTER_OUTPUT = "_pages_content"
 GRID_TYPE = "explorer-grid"
 FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-CHROME_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-extensions",
-    "--window-size=1280,800",
-)
 
 
 # -- small helpers -------------------------------------------------------------------------------
@@ -956,16 +942,11 @@ def measure_navigation(
     base: str, navigations: int, context_views: list[tuple[str, str]], say: Callable[..., None]
 ) -> list[dict[str, Any]]:
     """Per page: a visit to warm the browser's caches, then ``navigations`` timed fresh loads."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    from dashboard import headless
+
+    driver = headless.driver()
     script = _wait_script()
     out = []
     try:
@@ -1244,7 +1225,9 @@ def run(
             result["export"] = measure_export(server, export_table, say)
 
         if browser:
-            if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
+            from dashboard import headless
+
+            if headless.available():
                 say(f"\n2. navigation to charts drawn, headless Chromium, median of {navigations}")
                 analyst = Session(server.base, "analyst", 1 + navigations * len(PAGES))
                 result["navigation"] = measure_navigation(server.base, navigations, analyst.views, say)

@@ -83,26 +83,9 @@ def serve(pointer: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def browser(width: int):
     """Return a headless Chromium."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
+    from dashboard import headless
 
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--window-size={width},900",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return headless.driver(headless.options(["--hide-scrollbars"], width=width, height=900))
 
 
 def capture(driver, url: str, out: Path, width: int) -> float:

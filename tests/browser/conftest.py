@@ -9,7 +9,6 @@ server starts, and every new browser logs in through ``/login`` as a person does
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,22 +21,9 @@ from typing import Any
 import pytest
 from browser_helpers import ROOT, Page
 
+from dashboard import headless
 from warehouse.paths import WarehousePaths
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-CHROME_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-extensions",
-    "--window-size=1280,800",
-)
 #: The browsers' user: every page is open to it (analyst: the Explorer; manager: data quality).
 USER = "browser-tester"
 PASSWORD = "Browser-Only-Passphrase-0451"
@@ -53,7 +39,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(demo_warehouse: WarehousePaths, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``him serve`` on the demo warehouse; yield its base URL."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if not headless.available():
         pytest.skip("the browser tests need Debian's chromium and chromium-driver (.ci/run installs them)")
     from warehouse import users
 
@@ -107,17 +93,10 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def new_browser(app_url: str, downloads: Path) -> Iterator[Callable[..., Any]]:
     """Return a factory of headless Chromium drivers (all quit at the end of the session)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
     made: list[Any] = []
 
     def make(width: int = 1280, height: int = 800) -> Any:
-        options = Options()
-        options.binary_location = CHROMIUM
-        for arg in CHROME_ARGS:
-            options.add_argument(arg)
+        options = headless.options(width=width, height=height)
         options.add_experimental_option(
             "prefs",
             {
@@ -127,7 +106,7 @@ def new_browser(app_url: str, downloads: Path) -> Iterator[Callable[..., Any]]:
             },
         )
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = headless.driver(options)
         driver.set_window_size(width, height)
         driver.execute_cdp_cmd(
             "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}

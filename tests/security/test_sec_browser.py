@@ -5,7 +5,6 @@ to the login page by itself."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -16,21 +15,11 @@ from typing import Any
 import pytest
 from sec_helpers import USERS, add_users, make_app
 
+from dashboard import headless
 from dashboard.security import policy
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--window-size=1280,900",
-)
 
 
 def _serve(app: Any) -> Iterator[str]:
@@ -63,18 +52,11 @@ def short_url(sec_paths: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if not headless.available():
         pytest.skip("the browser tests need Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ARGS:
-        options.add_argument(arg)
+    options = headless.options(width=1280, height=900)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    d = headless.driver(options)
     d.set_page_load_timeout(60)
     yield d
     d.quit()
