@@ -49,7 +49,16 @@ ACTIONS: tuple[str, ...] = (
 GENESIS = "0" * 64
 #: The fields of an entry, in the order of CSV exports.
 FIELDS: tuple[str, ...] = (
-    "seq", "time", "user", "action", "target", "filters", "rows", "detail", "ip", "prev_hash",
+    "seq",
+    "time",
+    "user",
+    "action",
+    "target",
+    "filters",
+    "rows",
+    "detail",
+    "ip",
+    "prev_hash",
 )
 _TAIL_BYTES = 1 << 16
 _log = logging.getLogger(__name__)
@@ -207,8 +216,9 @@ class AuditLog:
             finally:
                 os.close(lock_fd)
         except OSError as exc:
-            _log.error("audit log %s cannot be written (%s); refusing the request", self.path,
-                       type(exc).__name__)
+            _log.error(
+                "audit log %s cannot be written (%s); refusing the request", self.path, type(exc).__name__
+            )
             raise AuditUnavailable(f"the audit log cannot be written ({type(exc).__name__})") from exc
         return entry
 
@@ -329,8 +339,13 @@ def verify(path: Path) -> Verification:
         if found is not None:
             return replace(found, problem=f"{segment['file']}: {found.problem}")
         if seq != int(segment["last_seq"]) or prev != segment["last_hash"]:
-            return Verification(False, n, prev, f"the archived segment {segment['file']} does not end where "
-                                "its index says", None)
+            return Verification(
+                False,
+                n,
+                prev,
+                f"the archived segment {segment['file']} does not end where its index says",
+                None,
+            )
     try:
         fh = path.open("rb")
     except FileNotFoundError:
@@ -347,24 +362,42 @@ def verify(path: Path) -> Verification:
         head_seq, head_hash = int(recorded["seq"]), str(recorded["hash"])
     except FileNotFoundError:
         if seq:
-            return Verification(False, seq, prev, "the head file is missing: the end of the log cannot be "
-                                "checked", None)
+            return Verification(
+                False, seq, prev, "the head file is missing: the end of the log cannot be checked", None
+            )
         return Verification(True, 0, prev)
     except (ValueError, KeyError, TypeError, OSError):
         return Verification(False, seq, prev, "the head file is damaged", None)
     if head_seq > seq:
-        return Verification(False, seq, prev, f"the head file names entry {head_seq} but the log ends at "
-                            f"entry {seq}: entries were removed from the end", None)
+        return Verification(
+            False,
+            seq,
+            prev,
+            f"the head file names entry {head_seq} but the log ends at "
+            f"entry {seq}: entries were removed from the end",
+            None,
+        )
     if head_seq == seq and head_hash != prev:
-        return Verification(False, seq, prev, f"the last entry ({seq}) is not the one the head file names: "
-                            "it was edited or replaced", None)
+        return Verification(
+            False,
+            seq,
+            prev,
+            f"the last entry ({seq}) is not the one the head file names: it was edited or replaced",
+            None,
+        )
     if head_seq < seq:
         warning = f"the head file names entry {head_seq}; the log has {seq} (an append was interrupted)"
     return Verification(True, seq, prev, None, None, warning)
 
 
-def matches(entry: Mapping[str, Any], *, user: str | None = None, action: str | None = None,
-            since: dt.date | None = None, until: dt.date | None = None) -> bool:
+def matches(
+    entry: Mapping[str, Any],
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> bool:
     """True when an entry passes the admin page's filters (user, action, date range)."""
     if user and entry.get("user") != user:
         return False

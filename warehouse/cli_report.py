@@ -73,8 +73,13 @@ def report_command(
         raise UsageProblem(f"--format {fmt!r} is not accepted; use one of {', '.join(FORMATS)}")
     if audience not in AUDIENCES:
         raise UsageProblem(f"--audience {audience!r} is not accepted; use one of {', '.join(AUDIENCES)}")
-    filters = _filters(facility=facility, patient_type=patient_type, financial_class=financial_class,
-                       payer=payer, service_line=service_line)
+    filters = _filters(
+        facility=facility,
+        patient_type=patient_type,
+        financial_class=financial_class,
+        payer=payer,
+        service_line=service_line,
+    )
     filters = replace(filters, bill_hold_days=bill_hold_days)
     chosen = load_targets(targets, known=set(KPIS))
     paths = _paths(warehouse)
@@ -82,10 +87,16 @@ def report_command(
     payload = build_report(month, filters, fmt, audience=audience, con=con, targets=chosen)  # type: ignore[arg-type]
     target = out or Path(filename(month, fmt, filters))
     audit_event(
-        paths, target=f"report:{target.name}",
+        paths,
+        target=f"report:{target.name}",
         filters={k: list(v) for k in LIST_FIELDS if (v := getattr(filters, k))},
-        detail={"kind": "monthly_report", "month": month, "format": fmt, "audience": audience,
-                "bytes": len(payload)},
+        detail={
+            "kind": "monthly_report",
+            "month": month,
+            "format": fmt,
+            "audience": audience,
+            "bytes": len(payload),
+        },
     )
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_bytes(payload)
@@ -113,8 +124,13 @@ def schedule_add(
 
     if not month_end:
         raise UsageProblem("say when to send: --month-end (the only cadence so far)")
-    filters = _filters(facility=facility, patient_type=patient_type, financial_class=financial_class,
-                       payer=payer, service_line=service_line)
+    filters = _filters(
+        facility=facility,
+        patient_type=patient_type,
+        financial_class=financial_class,
+        payer=payer,
+        service_line=service_line,
+    )
     paths = _paths(warehouse)
     schedule = add_schedule(paths, to=to, fmt=fmt, cadence="month-end", filters=filters, name=name)
     typer.echo(f"added schedule {schedule.id}: {schedule.format} at month end to {', '.join(schedule.to)}")

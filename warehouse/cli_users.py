@@ -29,8 +29,11 @@ WarehouseOpt = Annotated[
 NameArg = Annotated[str, typer.Argument(help="The login name (lower case).")]
 StdinOpt = Annotated[
     bool,
-    typer.Option("--password-stdin", help="Read the password from the first line of standard input "
-                 "instead of generating a one-time password."),
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of standard input "
+        "instead of generating a one-time password.",
+    ),
 ]
 
 
@@ -42,8 +45,9 @@ def _operator() -> str:
 
 
 def _record(paths: WarehousePaths, target: str, detail: dict[str, object]) -> None:
-    audit.AuditLog(audit.log_path(paths)).append(user=_operator(), action="user_change", target=target,
-                                                 detail=detail)
+    audit.AuditLog(audit.log_path(paths)).append(
+        user=_operator(), action="user_change", target=target, detail=detail
+    )
 
 
 def _stdin_password() -> str:
@@ -93,8 +97,9 @@ def add_command(
     store = users.open_store(paths)
     password = _stdin_password() if password_stdin else None
     user, generated = store.add(name, role, facility or (), password=password)
-    _record(paths, user.name,
-            {"change": "add", "roles": list(user.roles), "facilities": list(user.facilities)})
+    _record(
+        paths, user.name, {"change": "add", "roles": list(user.roles), "facilities": list(user.facilities)}
+    )
     scope = ", ".join(user.facilities) if user.facilities else "all facilities"
     typer.echo(f"added {user.name}: {', '.join(user.roles)}; {scope}")
     if generated:

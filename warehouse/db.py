@@ -119,9 +119,7 @@ def check_generation_file(gen: Path, *, deep: bool = False) -> None:
             do), or its size (or SHA-256) differs from the manifest written when it was published.
     """
     if not gen.exists():
-        raise WarehouseUnavailable(
-            f"the published generation {gen.name} is missing; {CORRUPT_HELP}"
-        )
+        raise WarehouseUnavailable(f"the published generation {gen.name} is missing; {CORRUPT_HELP}")
     wal = wal_path(gen)
     if wal.exists():
         raise WarehouseUnavailable(

@@ -56,13 +56,43 @@ SURROGATE_COLUMNS: dict[str, str] = {
     "audit_id": "audit_ref",
 }
 #: Columns that never leave in any export (direct identifiers, should a table ever carry them).
-DIRECT_IDENTIFIERS: frozenset[str] = frozenset({
-    "patient_id", "mrn", "medical_record_number", "patient_name", "name", "first_name", "last_name",
-    "middle_name", "birth_date", "dob", "date_of_birth", "address", "street", "street_address", "city",
-    "phone", "telephone", "fax", "email", "ssn", "social_security_number", "account_number",
-    "member_id", "subscriber_id", "health_plan_id", "beneficiary_id", "license_number", "device_id",
-    "vehicle_id", "url", "ip_address", "photo", "biometric_id",
-})
+DIRECT_IDENTIFIERS: frozenset[str] = frozenset(
+    {
+        "patient_id",
+        "mrn",
+        "medical_record_number",
+        "patient_name",
+        "name",
+        "first_name",
+        "last_name",
+        "middle_name",
+        "birth_date",
+        "dob",
+        "date_of_birth",
+        "address",
+        "street",
+        "street_address",
+        "city",
+        "phone",
+        "telephone",
+        "fax",
+        "email",
+        "ssn",
+        "social_security_number",
+        "account_number",
+        "member_id",
+        "subscriber_id",
+        "health_plan_id",
+        "beneficiary_id",
+        "license_number",
+        "device_id",
+        "vehicle_id",
+        "url",
+        "ip_address",
+        "photo",
+        "biometric_id",
+    }
+)
 #: Full ZIP codes: reduced to ZIP3 (with the restricted list applied) in de-identified exports.
 ZIP_COLUMNS: frozenset[str] = frozenset({"zip", "zip_code", "zip5", "postal_code"})
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -83,8 +113,10 @@ def check_dua(reference: str | None) -> str:
     """
     ref = (reference or "").strip()
     if not _DUA.match(ref):
-        raise ExportRefused("a limited data set needs the data use agreement's reference (3-80 characters: "
-                            "letters, digits, space and . _ / # : -)")
+        raise ExportRefused(
+            "a limited data set needs the data use agreement's reference (3-80 characters: "
+            "letters, digits, space and . _ / # : -)"
+        )
     return ref
 
 
@@ -116,8 +148,13 @@ def _restricted() -> frozenset[str]:
 
 def _zip3(expr: pl.Expr, restricted: frozenset[str]) -> pl.Expr:
     z3 = expr.cast(pl.String).str.strip_chars().str.slice(0, 3)
-    return pl.when(z3.is_null() | (z3.str.len_chars() < 3)).then(None).when(
-        z3.is_in(sorted(restricted))).then(pl.lit("000")).otherwise(z3)
+    return (
+        pl.when(z3.is_null() | (z3.str.len_chars() < 3))
+        .then(None)
+        .when(z3.is_in(sorted(restricted)))
+        .then(pl.lit("000"))
+        .otherwise(z3)
+    )
 
 
 def _drop_identifiers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -143,13 +180,20 @@ def safe_harbor(frame: pl.DataFrame, *, restricted_zip3: frozenset[str] | None =
         if dtype == pl.Date or isinstance(dtype, pl.Datetime):
             exprs.append(pl.col(name).dt.year().cast(pl.Int16).alias(name))
         elif name in ("age_years", "age") and dtype.is_numeric():
-            exprs.append(pl.when(pl.col(name) > 89).then(pl.lit("90+"))
-                         .otherwise(pl.col(name).cast(pl.Int64).cast(pl.String)).alias(name))
+            exprs.append(
+                pl.when(pl.col(name) > 89)
+                .then(pl.lit("90+"))
+                .otherwise(pl.col(name).cast(pl.Int64).cast(pl.String))
+                .alias(name)
+            )
         elif name == "zip3" or name in ZIP_COLUMNS:
             exprs.append(_zip3(pl.col(name), restricted).alias(name))
     out = out.with_columns(exprs) if exprs else out
-    renames = {n: year_name(n) for n, t in frame.schema.items()
-               if (t == pl.Date or isinstance(t, pl.Datetime)) and n in out.columns}
+    renames = {
+        n: year_name(n)
+        for n, t in frame.schema.items()
+        if (t == pl.Date or isinstance(t, pl.Datetime)) and n in out.columns
+    }
     renames.update({z: "zip3" for z in ZIP_COLUMNS if z in out.columns and "zip3" not in out.columns})
     return out.rename(renames)
 
@@ -279,8 +323,9 @@ def _batches(
     return reader.schema, frames()
 
 
-def _csv(schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
-         ) -> Iterator[bytes]:
+def _csv(
+    schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
+) -> Iterator[bytes]:
     empty = transform(pl.from_arrow(schema.empty_table()))  # type: ignore[arg-type]
     yield empty.write_csv(include_header=True).encode()
     for frame in frames:
@@ -296,13 +341,24 @@ def _spool(write: Callable[[io.BufferedRandom], None]) -> Iterator[bytes]:
             yield chunk
 
 
-def _xlsx(schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame],
-          sheet_name: str) -> Iterator[bytes]:
+def _xlsx(
+    schema: Any,
+    frames: Iterator[pl.DataFrame],
+    transform: Callable[[pl.DataFrame], pl.DataFrame],
+    sheet_name: str,
+) -> Iterator[bytes]:
     import xlsxwriter
 
     def write(tmp: io.BufferedRandom) -> None:
-        book = xlsxwriter.Workbook(tmp, {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
+        book = xlsxwriter.Workbook(
+            tmp,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         sheet = book.add_worksheet(sheet_name[:31])
         bold = book.add_format({"bold": True})
         date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -329,8 +385,9 @@ def _xlsx(schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.D
     return _spool(write)
 
 
-def _parquet(schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
-             ) -> Iterator[bytes]:
+def _parquet(
+    schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
+) -> Iterator[bytes]:
     import pyarrow.parquet as pq
 
     def write(tmp: io.BufferedRandom) -> None:
@@ -363,8 +420,9 @@ def export(
     """
     transform = transformer(kind, restricted_zip3=restricted_zip3)
     if fmt not in explorer.EXPORT_FORMATS:
-        raise explorer.ExplorerError(f"export format {fmt!r} is not accepted; use one of "
-                                     f"{', '.join(explorer.EXPORT_FORMATS)}")
+        raise explorer.ExplorerError(
+            f"export format {fmt!r} is not accepted; use one of {', '.join(explorer.EXPORT_FORMATS)}"
+        )
     explorer.compose(request)
     cur = _cursor(con)
     schema, frames = _batches(request, kind, cur, batch_rows)

@@ -95,8 +95,9 @@ def _interval(value: int, sign: int, primary: bool, threshold: int) -> tuple[flo
     return (min(a, b), max(a, b))
 
 
-def _box_ok(corners: Sequence[tuple[Cell, int]], values: Mapping[Cell, int], primary: set[Cell],
-            threshold: int) -> tuple[bool, float]:
+def _box_ok(
+    corners: Sequence[tuple[Cell, int]], values: Mapping[Cell, int], primary: set[Cell], threshold: int
+) -> tuple[bool, float]:
     lo, hi = -float("inf"), float("inf")
     for cell, sign in corners:
         v = values.get(cell)
@@ -191,8 +192,11 @@ def suppress(
     counts = tuple(counts)
     dims = tuple(dimensions)
     by = tuple(by)
-    rate_sources = {r: tuple(counts) for r in rates} if not isinstance(rates, Mapping) else {
-        r: tuple(s) for r, s in rates.items()}
+    rate_sources = (
+        {r: tuple(counts) for r in rates}
+        if not isinstance(rates, Mapping)
+        else {r: tuple(s) for r, s in rates.items()}
+    )
     missing = [c for c in (*counts, *dims, *by, *rate_sources) if c not in frame.columns]
     if missing:
         raise ValueError(f"columns not in the frame: {', '.join(missing)}")
@@ -223,8 +227,12 @@ def suppress(
         complement_cols[c] = [g + k in comp for g, k in zip(groups, keys, strict=True)]
     primary = pl.DataFrame(primary_cols, schema={c: pl.Boolean for c in counts})
     complementary = pl.DataFrame(complement_cols, schema={c: pl.Boolean for c in counts})
-    hidden = {c: pl.Series([a or b for a, b in zip(primary_cols[c], complement_cols[c], strict=True)],
-                           dtype=pl.Boolean) for c in counts}
+    hidden = {
+        c: pl.Series(
+            [a or b for a, b in zip(primary_cols[c], complement_cols[c], strict=True)], dtype=pl.Boolean
+        )
+        for c in counts
+    }
     updates = [pl.when(hidden[c]).then(None).otherwise(pl.col(c)).alias(c) for c in counts]
     for r, sources in rate_sources.items():
         any_hidden = pl.Series([False] * frame.height, dtype=pl.Boolean)

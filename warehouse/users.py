@@ -51,10 +51,22 @@ LOCK_MAX_SECONDS = 3_600
 FIRST_ADMIN = "admin"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _FACILITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
-_COMMON = frozenset({
-    "password1234", "123456789012", "qwertyuiop12", "letmein12345", "welcome12345", "changeme1234",
-    "administrator", "password123!", "p@ssw0rd1234", "iloveyou1234", "hospital1234", "admin1234567",
-})
+_COMMON = frozenset(
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiop12",
+        "letmein12345",
+        "welcome12345",
+        "changeme1234",
+        "administrator",
+        "password123!",
+        "p@ssw0rd1234",
+        "iloveyou1234",
+        "hospital1234",
+        "admin1234567",
+    }
+)
 
 #: The demo accounts ``him up`` creates (documented in README.md and docs/security.md). Their
 #: passwords are public: never create them on a warehouse with real patient data.
@@ -88,10 +100,13 @@ def password_hasher() -> PasswordHasher:
     memory = int(os.environ.get("HIM_ARGON2_MEMORY_KIB", ARGON2_MIN_MEMORY_KIB))
     rounds = int(os.environ.get("HIM_ARGON2_TIME_COST", ARGON2_MIN_TIME_COST))
     if memory < ARGON2_MIN_MEMORY_KIB or rounds < ARGON2_MIN_TIME_COST:
-        raise HimError(f"argon2id below the OWASP floor (m >= {ARGON2_MIN_MEMORY_KIB} KiB, "
-                       f"t >= {ARGON2_MIN_TIME_COST}) is not allowed")
-    return PasswordHasher(time_cost=rounds, memory_cost=memory, parallelism=1, hash_len=32, salt_len=16,
-                          type=Type.ID)
+        raise HimError(
+            f"argon2id below the OWASP floor (m >= {ARGON2_MIN_MEMORY_KIB} KiB, "
+            f"t >= {ARGON2_MIN_TIME_COST}) is not allowed"
+        )
+    return PasswordHasher(
+        time_cost=rounds, memory_cost=memory, parallelism=1, hash_len=32, salt_len=16, type=Type.ID
+    )
 
 
 def check_name(name: str) -> str:
@@ -101,8 +116,10 @@ def check_name(name: str) -> str:
         AuthError: not a valid name.
     """
     if not isinstance(name, str) or not _NAME.match(name):
-        raise AuthError(f"user name {name!r} is not accepted; use lower-case letters, digits, '.', '_' "
-                        "or '-' (up to 64, starting with a letter or digit)")
+        raise AuthError(
+            f"user name {name!r} is not accepted; use lower-case letters, digits, '.', '_' "
+            "or '-' (up to 64, starting with a letter or digit)"
+        )
     return name
 
 
@@ -319,8 +336,15 @@ class UserStore:
     @staticmethod
     def _user(row: Sequence[object]) -> User:
         name, roles, facilities, must_change, disabled, created, last_login = row
-        return User(str(name), _split(str(roles)), _split(str(facilities)), bool(disabled), bool(must_change),
-                    str(created), None if last_login is None else str(last_login))
+        return User(
+            str(name),
+            _split(str(roles)),
+            _split(str(facilities)),
+            bool(disabled),
+            bool(must_change),
+            str(created),
+            None if last_login is None else str(last_login),
+        )
 
     _COLUMNS = "name, roles, facilities, must_change, disabled, created_at, last_login_at"
 
@@ -398,8 +422,9 @@ class UserStore:
             raise AuthError(f"no user {name!r}; `him users list` shows them")
         return user
 
-    def update(self, name: str, *, roles: Iterable[str] | None = None,
-               facilities: Iterable[str] | None = None) -> User:
+    def update(
+        self, name: str, *, roles: Iterable[str] | None = None, facilities: Iterable[str] | None = None
+    ) -> User:
         """Change a user's roles and/or facility restriction (their live sessions end).
 
         Raises:
@@ -408,11 +433,15 @@ class UserStore:
         self._require(name)
         with self._db() as con:
             if roles is not None:
-                con.execute("update users set roles = ?, updated_at = ? where name = ?",
-                            (",".join(check_roles(roles)), _iso(), name))
+                con.execute(
+                    "update users set roles = ?, updated_at = ? where name = ?",
+                    (",".join(check_roles(roles)), _iso(), name),
+                )
             if facilities is not None:
-                con.execute("update users set facilities = ?, updated_at = ? where name = ?",
-                            (",".join(check_facilities(facilities)), _iso(), name))
+                con.execute(
+                    "update users set facilities = ?, updated_at = ? where name = ?",
+                    (",".join(check_facilities(facilities)), _iso(), name),
+                )
             con.execute("delete from sessions where user = ?", (name,))
         return self._require(name)
 
@@ -424,8 +453,9 @@ class UserStore:
         """
         self._require(name)
         with self._db() as con:
-            con.execute("update users set disabled = ?, updated_at = ? where name = ?",
-                        (int(disabled), _iso(), name))
+            con.execute(
+                "update users set disabled = ?, updated_at = ? where name = ?", (int(disabled), _iso(), name)
+            )
             if disabled:
                 con.execute("delete from sessions where user = ?", (name,))
         return self._require(name)
@@ -447,8 +477,10 @@ class UserStore:
             check_password(password, name)
         digest = self.hasher.hash(password)
         with self._db() as con:
-            con.execute("update users set password_hash = ?, must_change = ?, updated_at = ? where name = ?",
-                        (digest, int(generated is not None), _iso(), name))
+            con.execute(
+                "update users set password_hash = ?, must_change = ?, updated_at = ? where name = ?",
+                (digest, int(generated is not None), _iso(), name),
+            )
             con.execute("delete from sessions where user = ?", (name,))
             con.execute("delete from throttle where name = ?", (name,))
         return generated
@@ -460,16 +492,19 @@ class UserStore:
             AuthError: the old password is wrong, or the new one is weak or unchanged.
         """
         with self._db() as con:
-            row = con.execute("select password_hash from users where name = ? and disabled = 0",
-                              (name,)).fetchone()
+            row = con.execute(
+                "select password_hash from users where name = ? and disabled = 0", (name,)
+            ).fetchone()
         if row is None or not self._verify(str(row[0]), old):
             raise AuthError("the current password is not right")
         if new == old:
             raise WeakPassword("the new password must differ from the current one")
         check_password(new, name)
         with self._db() as con:
-            con.execute("update users set password_hash = ?, must_change = 0, updated_at = ? where name = ?",
-                        (self.hasher.hash(new), _iso(), name))
+            con.execute(
+                "update users set password_hash = ?, must_change = 0, updated_at = ? where name = ?",
+                (self.hasher.hash(new), _iso(), name),
+            )
             con.execute("delete from sessions where user = ?", (name,))
 
     def password_hash(self, name: str) -> str | None:
@@ -496,15 +531,17 @@ class UserStore:
         now = clock() if now is None else now
         key = (name or "").strip().lower()[:64]
         with self._db() as con:
-            throttle = con.execute("select failures, locked_until from throttle where name = ?",
-                                   (key,)).fetchone()
+            throttle = con.execute(
+                "select failures, locked_until from throttle where name = ?", (key,)
+            ).fetchone()
             row = con.execute(
-                f"select {self._COLUMNS}, password_hash from users where name = ?", (key,)  # noqa: S608
+                f"select {self._COLUMNS}, password_hash from users where name = ?",  # noqa: S608
+                (key,),
             ).fetchone()
         if throttle is not None and throttle[1] > now:
             return LoginResult(False, None, "locked", int(throttle[1] - now) + 1)
         if len(password or "") > MAX_PASSWORD_LENGTH:
-            password = password[:MAX_PASSWORD_LENGTH + 1]
+            password = password[: MAX_PASSWORD_LENGTH + 1]
         if row is None:
             self._verify(self._dummy, password or "")
             ok = False
@@ -528,15 +565,17 @@ class UserStore:
             con.execute("delete from throttle where name = ?", (key,))
             con.execute("update users set last_login_at = ? where name = ?", (_iso(now), key))
             if self.hasher.check_needs_rehash(str(row[-1])):
-                con.execute("update users set password_hash = ? where name = ?",
-                            (self.hasher.hash(password), key))
+                con.execute(
+                    "update users set password_hash = ? where name = ?", (self.hasher.hash(password), key)
+                )
         return LoginResult(True, user, "ok")
 
     def failures(self, name: str) -> int:
         """Consecutive failed logins recorded for a name."""
         with self._db() as con:
-            row = con.execute("select failures from throttle where name = ?",
-                              (name.strip().lower(),)).fetchone()
+            row = con.execute(
+                "select failures from throttle where name = ?", (name.strip().lower(),)
+            ).fetchone()
         return 0 if row is None else int(row[0])
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -577,7 +616,8 @@ class UserStore:
         with self._db() as con:
             row = con.execute(
                 "select s.user, s.created, s.last_active, s.csrf, u.disabled from sessions s "
-                "left join users u on u.name = s.user where s.key = ?", (key,),
+                "left join users u on u.name = s.user where s.key = ?",
+                (key,),
             ).fetchone()
             if row is None:
                 return None
@@ -611,8 +651,10 @@ class UserStore:
         """Delete expired sessions; return how many."""
         now = clock() if now is None else now
         with self._db() as con:
-            cur = con.execute("delete from sessions where last_active < ? or created < ?",
-                              (now - idle_seconds, now - absolute_seconds))
+            cur = con.execute(
+                "delete from sessions where last_active < ? or created < ?",
+                (now - idle_seconds, now - absolute_seconds),
+            )
             return int(cur.rowcount or 0)
 
     # -- first start and demo ----------------------------------------------------------------------

@@ -25,8 +25,16 @@ SECRET = "report-tests-site-secret-0123456789abcdef"
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HIM_SECRET_KEY", SECRET)
     monkeypatch.setenv("HIM_SECRET_KEY_FILE", str(tmp_path / "site-config" / "secret.key"))
-    for name in ("HIM_WAREHOUSE", "HIM_TARGETS", "HIM_SMTP_HOST", "HIM_SMTP_PORT", "HIM_SMTP_USER",
-                 "HIM_SMTP_PASSWORD", "HIM_SMTP_FROM", "HIM_SMTP_STARTTLS"):
+    for name in (
+        "HIM_WAREHOUSE",
+        "HIM_TARGETS",
+        "HIM_SMTP_HOST",
+        "HIM_SMTP_PORT",
+        "HIM_SMTP_USER",
+        "HIM_SMTP_PASSWORD",
+        "HIM_SMTP_FROM",
+        "HIM_SMTP_STARTTLS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -45,7 +45,7 @@ def _score_tokens(page: str) -> dict[str, list[str]]:
     for line in page.splitlines():
         for label in labels:
             if line.startswith(label + " ") and label not in rows:
-                rows[label] = line[len(label):].split()
+                rows[label] = line[len(label) :].split()
                 break
     return rows
 

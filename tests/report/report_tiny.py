@@ -56,11 +56,32 @@ class Tiny:
         self._n += 1
         eid = f"E{self._n:05d}"
         out = dt.date.fromisoformat(discharge)
-        self._encounters.append((
-            eid, "p", facility, ptype, out - dt.timedelta(days=2), out, 50, False, "F", "White",
-            "Not Hispanic or Latino", "100", payer, fc, None, service_line, None, drg, Decimal(charges),
-            dt.date.fromisoformat(coded or discharge), dt.date.fromisoformat(billed or discharge), 1,
-        ))
+        self._encounters.append(
+            (
+                eid,
+                "p",
+                facility,
+                ptype,
+                out - dt.timedelta(days=2),
+                out,
+                50,
+                False,
+                "F",
+                "White",
+                "Not Hispanic or Latino",
+                "100",
+                payer,
+                fc,
+                None,
+                service_line,
+                None,
+                drg,
+                Decimal(charges),
+                dt.date.fromisoformat(coded or discharge),
+                dt.date.fromisoformat(billed or discharge),
+                1,
+            )
+        )
         return eid
 
     def claim(
@@ -78,11 +99,26 @@ class Tiny:
         self._n += 1
         is_denied = status in ("denied", "partial")
         day = dt.date.fromisoformat(submitted)
-        self._claims.append((
-            f"C{self._n:05d}", eid, payer, day, Decimal(billed), status, None, day if is_denied else None,
-            "CO" if carc else None, carc, None, Decimal(denied or billed) if is_denied else None,
-            None, None, None, 1,
-        ))
+        self._claims.append(
+            (
+                f"C{self._n:05d}",
+                eid,
+                payer,
+                day,
+                Decimal(billed),
+                status,
+                None,
+                day if is_denied else None,
+                "CO" if carc else None,
+                carc,
+                None,
+                Decimal(denied or billed) if is_denied else None,
+                None,
+                None,
+                None,
+                1,
+            )
+        )
 
     def flush(self) -> None:
         """Insert the rows added so far (in one statement per table)."""

@@ -1,4 +1,4 @@
-""""What moved": on warehouses built by hand so that the answer is known, the sentences name the
+""" "What moved": on warehouses built by hand so that the answer is known, the sentences name the
 right KPI and driver; on the demo warehouse the decomposition adds up exactly."""
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ PAYERS = ("Acme PPO", "United", "State Medicaid", "Medicare", "Blue Plan HMO")
 
 def _movers(tiny: Tiny, audience: str = "manager", filters: Filters | None = None) -> dict[str, Mover]:
     data = collect("2025-03", filters, audience=audience, con=tiny.cursor())  # type: ignore[arg-type]
-    movers = what_moved(data.lines, data.trend, data.breakdown, month=data.month, filters=data.filters,
-                        small_cells=audience == "leadership")
+    movers = what_moved(
+        data.lines,
+        data.trend,
+        data.breakdown,
+        month=data.month,
+        filters=data.filters,
+        small_cells=audience == "leadership",
+    )
     return {m.key: m for m in movers}
 
 
@@ -41,8 +47,13 @@ def _denials(tiny: Tiny, *, auth_at_blue: int, coding_at_acme: int) -> None:
                 eid = tiny.enc(discharge=f"{month}-05", payer=payer)
                 denied = i < len(carcs)
                 status = "denied" if denied else "paid"
-                tiny.claim(eid, submitted=f"{month}-{day}", payer=payer, status=status,
-                           carc=carcs[i] if denied else None)
+                tiny.claim(
+                    eid,
+                    submitted=f"{month}-{day}",
+                    payer=payer,
+                    status=status,
+                    carc=carcs[i] if denied else None,
+                )
 
 
 def test_denial_rate_rise_is_put_on_authorization_at_blue_plan(tiny: Tiny) -> None:
@@ -56,7 +67,10 @@ def test_denial_rate_rise_is_put_on_authorization_at_blue_plan(tiny: Tiny) -> No
     )
     assert rate.driver is not None
     assert (rate.driver.dimension, rate.driver.member, rate.driver.detail) == (
-        "payer_category", "Blue Plan HMO", "authorization")
+        "payer_category",
+        "Blue Plan HMO",
+        "authorization",
+    )
     assert rate.driver.share == pytest.approx(0.8)
     assert movers["denied_amount"].sentence == (
         "Denied amount rose $20,000.00 to $30,000.00 (from $10,000.00); CARC category authorization at "
@@ -95,8 +109,11 @@ def test_a_kpi_off_target_is_put_on_the_facility_behind_the_gap(tiny: Tiny) -> N
         for facility, days in (("F1", 3), ("F2", 9)):
             for _ in range(30):
                 out = dt.date.fromisoformat(f"{month}-02")
-                tiny.enc(discharge=out.isoformat(), facility=facility,
-                         coded=(out + dt.timedelta(days=days)).isoformat())
+                tiny.enc(
+                    discharge=out.isoformat(),
+                    facility=facility,
+                    coded=(out + dt.timedelta(days=days)).isoformat(),
+                )
     movers = _movers(tiny, "leadership")
     d2c = movers["avg_discharge_to_code_days"]
     assert d2c.kind == "target"
@@ -116,6 +133,7 @@ def test_a_dimension_pinned_by_the_filters_is_not_a_driver(tiny: Tiny) -> None:
 
 # ---- the decomposition on the demo warehouse ----
 
+
 @pytest.fixture(scope="module")
 def demo_data(demo_con: Any, report_month: dt.date) -> Any:
     return collect(report_month, None, audience="manager", con=demo_con)
@@ -128,7 +146,10 @@ def test_breakdown_adds_up_to_the_scorecard(demo_data: Any) -> None:
     checked = 0
     for r in sums.iter_rows(named=True):
         if r["dimension"] in ("carc_category", "payer_category") and r["measure"] not in (
-            "claims_denied", "denied_amount", "appeals_overturned", "appeals_decided"
+            "claims_denied",
+            "denied_amount",
+            "appeals_overturned",
+            "appeals_decided",
         ):
             continue
         if r["dimension"] == "ms_drg" and r["measure"] == "discharges":

@@ -21,15 +21,28 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pdfs(
-    demo_wh: Any, demo_con: Any, report_month: dt.date, biggest_facility: str, chromium: str,
+    demo_wh: Any,
+    demo_con: Any,
+    report_month: dt.date,
+    biggest_facility: str,
+    chromium: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, bytes]:
     """The leadership PDF for all facilities (build_report) and for one facility (`him report`)."""
     out = tmp_path_factory.mktemp("pdf") / "facility.pdf"
-    code = __import__("warehouse.cli", fromlist=["main"]).main([
-        "report", "--month", report_month.strftime("%Y-%m"), "--facility", biggest_facility,
-        "--out", str(out), "--warehouse", str(demo_wh.pointer),
-    ])
+    code = __import__("warehouse.cli", fromlist=["main"]).main(
+        [
+            "report",
+            "--month",
+            report_month.strftime("%Y-%m"),
+            "--facility",
+            biggest_facility,
+            "--out",
+            str(out),
+            "--warehouse",
+            str(demo_wh.pointer),
+        ]
+    )
     assert code == 0
     return {
         "all": build_report(report_month, Filters(), "pdf", con=demo_con),
@@ -66,7 +79,10 @@ def test_pdf_opens_with_one_scorecard_page_and_one_page_per_family(
 
 @pytest.mark.parametrize("which", ["all", "facility"])
 def test_every_page_names_facility_filters_and_data_dates(
-    pdfs: dict[str, bytes], which: str, biggest_facility: str, demo_bounds: dict[str, Any],
+    pdfs: dict[str, bytes],
+    which: str,
+    biggest_facility: str,
+    demo_bounds: dict[str, Any],
     report_month: dt.date,
 ) -> None:
     facility = biggest_facility if which == "facility" else "All facilities"
@@ -85,7 +101,11 @@ def test_every_page_names_facility_filters_and_data_dates(
 
 @pytest.mark.parametrize("which", ["all", "facility"])
 def test_every_scorecard_number_equals_him_kpi(
-    pdfs: dict[str, bytes], which: str, demo_wh: Any, report_month: dt.date, biggest_facility: str,
+    pdfs: dict[str, bytes],
+    which: str,
+    demo_wh: Any,
+    report_month: dt.date,
+    biggest_facility: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     filters = ("--facility", biggest_facility) if which == "facility" else ()
@@ -99,17 +119,16 @@ def test_a_month_without_data_is_a_clear_message(
     with pytest.raises(NoDataForMonth, match=r"no report for 2031-01: the month is outside the data"):
         build_report("2031-01", fmt="pdf", con=demo_con)
     out = tmp_path / "r.pdf"
-    code, _, err = run_him(capsys, "report", "--month", "2031-01", "--out", str(out),
-                           "--warehouse", str(demo_wh.pointer))
+    code, _, err = run_him(
+        capsys, "report", "--month", "2031-01", "--out", str(out), "--warehouse", str(demo_wh.pointer)
+    )
     assert code == 1
     assert err.startswith("error: no report for 2031-01")
     assert "Traceback" not in err
     assert not out.exists()
 
 
-def test_filters_that_match_nothing_are_a_clear_message(
-    demo_con: Any, report_month: dt.date
-) -> None:
+def test_filters_that_match_nothing_are_a_clear_message(demo_con: Any, report_month: dt.date) -> None:
     with pytest.raises(NoDataForMonth, match=r"for facility NOWHERE: no discharges, claims, coding"):
         build_report(report_month, Filters(facility=("NOWHERE",)), "xlsx", con=demo_con)
 
@@ -118,8 +137,9 @@ def test_him_report_is_recorded_in_the_audit_log(pdfs: dict[str, bytes], demo_wh
     from warehouse import audit
 
     entries = [e for e in audit.AuditLog(audit.log_path(demo_wh)).entries() if e["action"] == "export"]
-    assert any(e["target"] == "report:facility.pdf" and e["detail"]["kind"] == "monthly_report"
-               for e in entries)
+    assert any(
+        e["target"] == "report:facility.pdf" and e["detail"]["kind"] == "monthly_report" for e in entries
+    )
 
 
 def test_html_is_self_contained_and_escapes_the_data(tiny: Any) -> None:
@@ -127,8 +147,13 @@ def test_html_is_self_contained_and_escapes_the_data(tiny: Any) -> None:
     for month in ("2025-02", "2025-03"):
         for i in range(15):
             eid = tiny.enc(discharge=f"{month}-1{i % 9}", payer=evil, service_line=evil)
-            tiny.claim(eid, submitted=f"{month}-2{i % 9}", payer=evil, status="denied" if i < 12 else "paid",
-                       carc="197")
+            tiny.claim(
+                eid,
+                submitted=f"{month}-2{i % 9}",
+                payer=evil,
+                status="denied" if i < 12 else "paid",
+                carc="197",
+            )
     page = build_report("2025-03", None, "html", audience="manager", con=tiny.cursor()).decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Plan" in page

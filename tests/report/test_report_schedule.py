@@ -81,13 +81,30 @@ def _run_due(capsys: pytest.CaptureFixture[str], wh: str, month: dt.date, *extra
 
 @pytest.mark.slow
 def test_month_end_report_reaches_the_smtp_server_once(
-    smtp: Inbox, own_pointer: WarehousePaths, report_month: dt.date, biggest_facility: str,
-    capsys: pytest.CaptureFixture[str], chromium: str,
+    smtp: Inbox,
+    own_pointer: WarehousePaths,
+    report_month: dt.date,
+    biggest_facility: str,
+    capsys: pytest.CaptureFixture[str],
+    chromium: str,
 ) -> None:
     wh = str(own_pointer.pointer)
-    code, out, err = run_him(capsys, "schedule", "add", "--month-end", "--format", "pdf",
-                             "--to", "cfo@example.org", "--to", "him.director@example.org",
-                             "--facility", biggest_facility, "--warehouse", wh)
+    code, out, err = run_him(
+        capsys,
+        "schedule",
+        "add",
+        "--month-end",
+        "--format",
+        "pdf",
+        "--to",
+        "cfo@example.org",
+        "--to",
+        "him.director@example.org",
+        "--facility",
+        biggest_facility,
+        "--warehouse",
+        wh,
+    )
     assert code == 0, err
     assert out.startswith("added schedule s")
     [schedule] = load_schedules(own_pointer)
@@ -149,12 +166,24 @@ def test_a_month_whose_data_are_not_loaded_waits(
 
 
 def test_a_failed_sending_is_retried_and_then_sent_once(
-    own_pointer: WarehousePaths, report_month: dt.date, capsys: pytest.CaptureFixture[str],
+    own_pointer: WarehousePaths,
+    report_month: dt.date,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wh = str(own_pointer.pointer)
-    run_him(capsys, "schedule", "add", "--month-end", "--format", "xlsx", "--to", "a@example.org",
-            "--warehouse", wh)
+    run_him(
+        capsys,
+        "schedule",
+        "add",
+        "--month-end",
+        "--format",
+        "xlsx",
+        "--to",
+        "a@example.org",
+        "--warehouse",
+        wh,
+    )
     _smtp_env(monkeypatch, _free_port())  # nobody listens there
     code, out = _run_due(capsys, wh, report_month)
     assert code == 1
@@ -178,8 +207,18 @@ def test_an_interrupted_sending_is_not_repeated_unless_asked(
     smtp: Inbox, own_pointer: WarehousePaths, report_month: dt.date, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wh = str(own_pointer.pointer)
-    run_him(capsys, "schedule", "add", "--month-end", "--format", "xlsx", "--to", "a@example.org",
-            "--warehouse", wh)
+    run_him(
+        capsys,
+        "schedule",
+        "add",
+        "--month-end",
+        "--format",
+        "xlsx",
+        "--to",
+        "a@example.org",
+        "--warehouse",
+        wh,
+    )
     [schedule] = load_schedules(own_pointer)
     sent_log = own_pointer.pointer.with_name("him.duckdb.schedules.sent.jsonl")
     cut_off = {"event": "sending", "schedule": schedule.id, "month": f"{report_month:%Y-%m}"}
@@ -194,13 +233,16 @@ def test_an_interrupted_sending_is_not_repeated_unless_asked(
     assert len(smtp.messages) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--format", "pdf", "--to", "a@example.org"), "--month-end"),
-    (("--month-end", "--to", "not an address"), "not an e-mail address"),
-    (("--month-end", "--to", "a@example.org\nBcc: x@example.org"), "not an e-mail address"),
-    (("--month-end", "--format", "docx", "--to", "a@example.org"), "docx"),
-    (("--month-end", "--to", "a@example.org", "--patient-type", "ward"), "ward"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--format", "pdf", "--to", "a@example.org"), "--month-end"),
+        (("--month-end", "--to", "not an address"), "not an e-mail address"),
+        (("--month-end", "--to", "a@example.org\nBcc: x@example.org"), "not an e-mail address"),
+        (("--month-end", "--format", "docx", "--to", "a@example.org"), "docx"),
+        (("--month-end", "--to", "a@example.org", "--patient-type", "ward"), "ward"),
+    ],
+)
 def test_schedule_add_checks_its_input(
     own_pointer: WarehousePaths, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
 ) -> None:

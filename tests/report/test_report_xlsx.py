@@ -26,8 +26,9 @@ from warehouse.scorecard import scorecard_with_context
 
 @pytest.fixture(scope="module")
 def manager_book(demo_con: Any, report_month: dt.date) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(build_report(report_month, None, "xlsx", audience="manager",
-                                                          con=demo_con)))
+    return openpyxl.load_workbook(
+        io.BytesIO(build_report(report_month, None, "xlsx", audience="manager", con=demo_con))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,11 @@ def test_trend_tables_and_scorecard_equal_the_catalog(
     assert list(by_key) == [line.key for line in lines]
     for line in lines:
         row = by_key[line.key]
-        for column, value in (("value", line.value), ("prior_month", line.prior_month),
-                              ("same_month_last_year", line.same_month_last_year)):
+        for column, value in (
+            ("value", line.value),
+            ("prior_month", line.prior_month),
+            ("same_month_last_year", line.same_month_last_year),
+        ):
             assert _same(row[column], value) or (value is None and row[column] is None), (line.key, column)
         assert row["status"] == line.status
 
@@ -138,11 +142,16 @@ def test_no_cell_is_a_formula_even_when_the_data_looks_like_one(tiny: Tiny) -> N
     for day in (3, 4):
         for i in range(12):
             eid = tiny.enc(discharge=f"2025-0{day}-1{i % 9}", payer="Medicare")
-            tiny.claim(eid, submitted=f"2025-0{day}-2{i % 9}", payer=evil if i % 2 else "+SUM(A1)",
-                       status="denied" if i < 3 else "paid", carc="197")
-    book = openpyxl.load_workbook(io.BytesIO(
-        build_report("2025-04", None, "xlsx", audience="manager", con=tiny.cursor())
-    ))
+            tiny.claim(
+                eid,
+                submitted=f"2025-0{day}-2{i % 9}",
+                payer=evil if i % 2 else "+SUM(A1)",
+                status="denied" if i < 3 else "paid",
+                carc="197",
+            )
+    book = openpyxl.load_workbook(
+        io.BytesIO(build_report("2025-04", None, "xlsx", audience="manager", con=tiny.cursor()))
+    )
     texts = []
     for ws in book.worksheets:
         for row in ws.iter_rows():
@@ -155,9 +164,17 @@ def test_no_cell_is_a_formula_even_when_the_data_looks_like_one(tiny: Tiny) -> N
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
 
 
-@pytest.mark.parametrize(("text", "safe"), [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
-    ("Blue Plan HMO", "Blue Plan HMO"), ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("Blue Plan HMO", "Blue Plan HMO"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_neutralise(text: str, safe: str) -> None:
     assert neutralise(text) == safe

@@ -21,7 +21,6 @@ from dashboard.security import policy
 pytestmark = pytest.mark.browser
 
 
-
 def _serve(app: Any) -> Iterator[str]:
     from werkzeug.serving import make_server
 

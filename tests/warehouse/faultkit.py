@@ -156,7 +156,13 @@ def load(
 ) -> subprocess.CompletedProcess[str]:
     """``him load INPUTS --warehouse POINTER``."""
     return him(
-        "load", *inputs, "--warehouse", pointer, fault=fault, batch_rows=batch_rows, **kw  # type: ignore[arg-type]
+        "load",
+        *inputs,
+        "--warehouse",
+        pointer,
+        fault=fault,
+        batch_rows=batch_rows,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -224,13 +230,17 @@ def digest(
     skip = set(exclude)
     con = _connect(gen)
     try:
-        names = list(tables) if tables is not None else [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_type = 'BASE TABLE' "
-                "order by table_name"
-            ).fetchall()
-        ]
+        names = (
+            list(tables)
+            if tables is not None
+            else [
+                r[0]
+                for r in con.execute(
+                    "select table_name from information_schema.tables where table_type = 'BASE TABLE' "
+                    "order by table_name"
+                ).fetchall()
+            ]
+        )
         out: dict[str, tuple[int, int]] = {}
         for name in names:
             cols = [

@@ -190,7 +190,10 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
     mnt.mkdir()
     proc = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)],
-        capture_output=True, text=True, timeout=20, check=False,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
     )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
@@ -235,7 +238,10 @@ def test_x5_second_load_is_refused_first_unaffected(wh: Path, new_extract: Path,
     release = tmp_path / "release"
     reached = Path(str(release) + ".reached")
     first = fk.start_him(
-        "load", new_extract, "--warehouse", wh,
+        "load",
+        new_extract,
+        "--warehouse",
+        wh,
         fault="batch:1:pause",
         env={"HIM_FAULT_RELEASE": str(release), "HIM_FAULT_PAUSE_MAX": "60"},
     )

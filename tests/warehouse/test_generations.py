@@ -112,7 +112,10 @@ def test_remove_unpublished_keeps_published_and_older_generations(wh: Path) -> N
     removed = remove_unpublished(paths, published_generation(paths))
     assert sorted(removed) == sorted(leftovers)
     assert fk.generation_files(wh) == [
-        "gen-000001.duckdb", "gen-000001.duckdb.manifest", "gen-000002.duckdb", "gen-000002.duckdb.manifest"
+        "gen-000001.duckdb",
+        "gen-000001.duckdb.manifest",
+        "gen-000002.duckdb",
+        "gen-000002.duckdb.manifest",
     ]
 
 

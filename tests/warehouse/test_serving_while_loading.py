@@ -51,8 +51,12 @@ def test_x4_reader_process_keeps_answering_while_a_load_runs(base: Path, tmp_pat
         fk.wait_for(lambda: len(fk.read_hammer(out)) >= 20 or hammer.poll() is not None, what="first answers")
         assert hammer.poll() is None, hammer.communicate()
         load = fk.start_him(
-            "load", new_extract, "--warehouse", wh,
-            fault="batch:1:pause", batch_rows=10,
+            "load",
+            new_extract,
+            "--warehouse",
+            wh,
+            fault="batch:1:pause",
+            batch_rows=10,
             env={"HIM_FAULT_RELEASE": str(release), "HIM_FAULT_PAUSE_MAX": "60"},
         )
         with fk.killing(load):

@@ -592,6 +592,7 @@ REF_TABLES: tuple[str, ...] = (
     "ref_restricted_zip3",
 )
 
+
 def _reference_sql() -> dict[str, str]:
     return named_statements("reference.sql")
 

@@ -22,8 +22,13 @@ from warehouse.targets import Target
 
 #: scorecard unit -> the dashboard's kind of value.
 KINDS: Mapping[str, theme.ValueKind] = {
-    "count": "count", "days": "days", "index": "index", "fraction": "rate", "dollars": "money",
-    "hours": "hours", "per_hour": "per_hour",
+    "count": "count",
+    "days": "days",
+    "index": "index",
+    "fraction": "rate",
+    "dollars": "money",
+    "hours": "hours",
+    "per_hour": "per_hour",
 }
 #: Size of one chart on a page, in CSS pixels (two per row on a Letter page).
 WIDTH, HEIGHT = 350, 235
@@ -39,8 +44,9 @@ EMPTY_MESSAGE = "No data for these filters in the 13 months."
 
 
 def _has_values(frame: pl.DataFrame | None, columns: tuple[str, ...]) -> bool:
-    return frame is not None and any(c in frame.columns and frame[c].null_count() < frame.height
-                                     for c in columns)
+    return frame is not None and any(
+        c in frame.columns and frame[c].null_count() < frame.height for c in columns
+    )
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -49,8 +55,13 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
-def figure(chart: Chart, trend_frame: pl.DataFrame, frames: Mapping[str, pl.DataFrame],
-           targets: Mapping[str, Target], raw: Mapping[str, pl.DataFrame] | None = None) -> go.Figure:
+def figure(
+    chart: Chart,
+    trend_frame: pl.DataFrame,
+    frames: Mapping[str, pl.DataFrame],
+    targets: Mapping[str, Target],
+    raw: Mapping[str, pl.DataFrame] | None = None,
+) -> go.Figure:
     """Return one chart of a family page.
 
     Args:
@@ -69,24 +80,38 @@ def figure(chart: Chart, trend_frame: pl.DataFrame, frames: Mapping[str, pl.Data
         fig = _empty(chart.title, SUPPRESSED_MESSAGE if hidden else EMPTY_MESSAGE)
     elif chart.query:
         column = chart.columns[0]
-        fig = trend(shown, x="period", y=base.Measure(column, _label(column), kind), title=chart.title,
-                    series=chart.series)
+        fig = trend(
+            shown,
+            x="period",
+            y=base.Measure(column, _label(column), kind),
+            title=chart.title,
+            series=chart.series,
+        )
     else:
         ys = [base.Measure(c, _label(c), kind) for c in chart.columns]
-        fig = measures(trend_frame, x="month", ys=ys, title=chart.title, y_title=ys[0].label if len(ys) == 1
-                       else chart.title)
+        fig = measures(
+            trend_frame,
+            x="month",
+            ys=ys,
+            title=chart.title,
+            y_title=ys[0].label if len(ys) == 1 else chart.title,
+        )
     target = targets.get(chart.target) if chart.target else None
     if target is not None and not (fig.layout.meta and fig.layout.meta.get("empty")):
         fig.add_hline(
-            y=target.target, line={"dash": "dash", "color": theme.NEUTRAL, "width": 1},
+            y=target.target,
+            line={"dash": "dash", "color": theme.NEUTRAL, "width": 1},
             annotation={"text": "target", "font": {"size": 10, "color": theme.NEUTRAL}},
             annotation_position="top left",
         )
     if kind == "index":
         fig.update_yaxes(tickformat=",.2f")
     fig.update_layout(
-        width=WIDTH, height=HEIGHT, margin={"l": 56, "r": 12, "t": 40, "b": 36},
-        title={"font": {"size": 13}}, font={"size": 10},
+        width=WIDTH,
+        height=HEIGHT,
+        margin={"l": 56, "r": 12, "t": 40, "b": 36},
+        title={"font": {"size": 13}},
+        font={"size": 10},
         legend={"font": {"size": 9}, "y": 1.02},
         xaxis={"title": {"text": ""}, "tickformat": "%b %y"},
         yaxis={"title": {"text": ""}},

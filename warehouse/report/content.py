@@ -135,18 +135,23 @@ def score_rows(data: ReportData, trend: Suppressed, keys: list[str] | None = Non
         spark = None
         if line.key in trend.frame.columns:
             spark = sparkline(trend.frame, line.key, width=72, height=20)
-        rows.append(ScoreRow(
-            key=line.key,
-            label=line.label,
-            value=_text(line.value, line.unit, hide_now),
-            prior=_text(line.prior_month, line.unit, hide_prior),
-            change=fmt.kpi_change(change, line.unit) if change is not None else fmt.NONE,
-            last_year=_text(line.same_month_last_year, line.unit, line.key in last_year),
-            target=(fmt.target_text(line.target.target, line.target.direction, line.unit)
-                    if line.target is not None else fmt.NONE),
-            status=(line.status or fmt.NONE) if not hide_now else fmt.NONE,
-            sparkline=spark,
-        ))
+        rows.append(
+            ScoreRow(
+                key=line.key,
+                label=line.label,
+                value=_text(line.value, line.unit, hide_now),
+                prior=_text(line.prior_month, line.unit, hide_prior),
+                change=fmt.kpi_change(change, line.unit) if change is not None else fmt.NONE,
+                last_year=_text(line.same_month_last_year, line.unit, line.key in last_year),
+                target=(
+                    fmt.target_text(line.target.target, line.target.direction, line.unit)
+                    if line.target is not None
+                    else fmt.NONE
+                ),
+                status=(line.status or fmt.NONE) if not hide_now else fmt.NONE,
+                sparkline=spark,
+            )
+        )
     return rows
 
 
@@ -212,8 +217,11 @@ def build(data: ReportData, *, pages: bool = True) -> ReportView:
     trend = suppressed_trend(data)
     hidden = hidden_by_month(data, trend)
     movers = what_moved(
-        data.lines, data.trend, data.breakdown,
-        month=data.month, filters=data.filters,
+        data.lines,
+        data.trend,
+        data.breakdown,
+        month=data.month,
+        filters=data.filters,
         hidden=hidden.get(data.month, set()),
         hidden_prior=hidden.get(_shift(data.month, -1), set()),
         small_cells=data.suppressed,

@@ -27,7 +27,11 @@ AUDIENCES: tuple[str, ...] = ("leadership", "manager")
 #: Scorecard columns that say whether anything happened in the month (period figures only: the as-of
 #: figures exist for any month after the first discharge).
 ACTIVITY_COLUMNS: tuple[str, ...] = (
-    "discharges", "claims_submitted", "coding_activities", "encounters_coded", "codes_reviewed",
+    "discharges",
+    "claims_submitted",
+    "coding_activities",
+    "encounters_coded",
+    "codes_reviewed",
 )
 
 

@@ -67,8 +67,12 @@ def column_kind(query: str, column: str) -> Kind:
     if col is None:
         return "text"
     note = col.note.lower()
-    for prefix, kind in (("fraction", "fraction"), ("dollars", "dollars"), ("days", "days"),
-                         ("hours", "hours")):
+    for prefix, kind in (
+        ("fraction", "fraction"),
+        ("dollars", "dollars"),
+        ("days", "days"),
+        ("hours", "hours"),
+    ):
         if note.startswith(prefix):
             return kind  # type: ignore[return-value]
     if col.type in ("BIGINT", "INTEGER", "SMALLINT"):

@@ -71,8 +71,11 @@ class SmtpConfig:
         except UsageProblem as exc:
             raise MailProblem(f"HIM_SMTP_FROM: {exc}") from None
         return cls(
-            host=host, port=port, sender=sender,
-            user=env.get("HIM_SMTP_USER") or None, password=env.get("HIM_SMTP_PASSWORD") or None,
+            host=host,
+            port=port,
+            sender=sender,
+            user=env.get("HIM_SMTP_USER") or None,
+            password=env.get("HIM_SMTP_PASSWORD") or None,
             starttls=flag in TRUE,
         )
 

@@ -42,8 +42,11 @@ NUMERATOR_ONLY: frozenset[str] = frozenset({"carc_category", "payer_category"})
 SPECIFICITY: Mapping[str, int] = {"payer_category": 2}
 #: The filter field that pins a dimension.
 FILTER_OF: Mapping[str, str] = {
-    "facility": "facility", "service_line": "service_line", "payer": "payer",
-    "patient_type": "patient_type", "financial_class": "financial_class",
+    "facility": "facility",
+    "service_line": "service_line",
+    "payer": "payer",
+    "patient_type": "patient_type",
+    "financial_class": "financial_class",
 }
 MAX_PRIOR_MOVERS = 3
 MAX_TARGET_MOVERS = 2
@@ -73,15 +76,25 @@ class Spec:
 SPECS: Mapping[str, Spec] = {
     "discharges": Spec("discharges", gate="discharges"),
     "inpatient_discharges": Spec("inpatient_discharges", gate="inpatient_discharges", extra_dims=("ms_drg",)),
-    "alos_days": Spec("inpatient_los_days", "inpatient_discharges", gate="inpatient_discharges",
-                      extra_dims=("ms_drg",)),
+    "alos_days": Spec(
+        "inpatient_los_days", "inpatient_discharges", gate="inpatient_discharges", extra_dims=("ms_drg",)
+    ),
     "cmi": Spec("weight_sum", "weighted_discharges", gate="weighted_discharges", extra_dims=("ms_drg",)),
-    "initial_denial_rate": Spec("claims_denied", "claims_submitted", gate="claims_denied",
-                                extra_dims=("carc_category", "payer_category")),
-    "denied_amount": Spec("denied_amount", gate="claims_denied",
-                          extra_dims=("carc_category", "payer_category")),
-    "denial_overturn_rate": Spec("appeals_overturned", "appeals_decided", gate="appeals_decided",
-                                 extra_dims=("carc_category", "payer_category")),
+    "initial_denial_rate": Spec(
+        "claims_denied",
+        "claims_submitted",
+        gate="claims_denied",
+        extra_dims=("carc_category", "payer_category"),
+    ),
+    "denied_amount": Spec(
+        "denied_amount", gate="claims_denied", extra_dims=("carc_category", "payer_category")
+    ),
+    "denial_overturn_rate": Spec(
+        "appeals_overturned",
+        "appeals_decided",
+        gate="appeals_decided",
+        extra_dims=("carc_category", "payer_category"),
+    ),
     "charts_coded": Spec("charts_coded", gate="charts_coded", extra_dims=("chart_type",)),
     "coding_hours": Spec("coding_hours", gate="charts_coded", extra_dims=("chart_type",)),
     "charts_per_hour": Spec("charts_coded", "coding_hours", gate="charts_coded", extra_dims=("chart_type",)),
@@ -92,8 +105,9 @@ SPECS: Mapping[str, Spec] = {
     "coding_accuracy": Spec("codes_changed", "codes_reviewed", scale=-1.0, offset=1.0, gate="codes_reviewed"),
     "dnfb_days": Spec("dnfb_amount", "gross_charges_90d_amount", scale=90.0, gate="dnfb_count"),
     "drg_accuracy": Spec("drg_mismatches", "drg_audits", scale=-1.0, offset=1.0, gate="drg_audits"),
-    "inpatient_charts_per_hour": Spec("inpatient_charts_coded", "inpatient_coding_hours",
-                                      gate="inpatient_charts_coded"),
+    "inpatient_charts_per_hour": Spec(
+        "inpatient_charts_coded", "inpatient_coding_hours", gate="inpatient_charts_coded"
+    ),
 }
 
 Kind = Literal["prior", "target"]
@@ -190,7 +204,10 @@ def _segments(breakdown: pl.DataFrame, dimension: str, measures: Sequence[str]) 
 
 
 def change_parts(
-    breakdown: pl.DataFrame, key: str, month: dt.date, prior: dt.date,
+    breakdown: pl.DataFrame,
+    key: str,
+    month: dt.date,
+    prior: dt.date,
     totals: tuple[tuple[float | None, float | None], tuple[float | None, float | None]],
     dimension: str,
 ) -> list[tuple[str | None, str | None, float, dict]]:
@@ -225,7 +242,12 @@ def change_parts(
 
 
 def gap_parts(
-    breakdown: pl.DataFrame, key: str, month: dt.date, target: float, total_d: float | None, dimension: str,
+    breakdown: pl.DataFrame,
+    key: str,
+    month: dt.date,
+    target: float,
+    total_d: float | None,
+    dimension: str,
 ) -> list[tuple[str | None, str | None, float, dict]]:
     """Return each segment's part of the gap ``value − target`` of the month along a dimension."""
     spec = SPECS[key]
@@ -363,9 +385,12 @@ def what_moved(
         spec = SPECS[line.key]
         totals = (_totals(prior_row, spec), _totals(now_row, spec))
         driver, hidden_driver = _find_driver(
-            line.key, _dimensions(line.key, filters),
+            line.key,
+            _dimensions(line.key, filters),
             lambda dim, k=line.key, t=totals: change_parts(breakdown, k, month, prior, t, dim),
-            (prior, month), change, small_cells,
+            (prior, month),
+            change,
+            small_cells,
         )
         noun = "rise" if change > 0 else "fall"
         sentence = (
@@ -378,8 +403,19 @@ def what_moved(
                 f" It is {line.status} against its "
                 f"{fmt.target_text(line.target.target, line.target.direction, line.unit)} target."
             )
-        movers.append(Mover("prior", line.key, line.label, line.unit, float(line.value),
-                            float(line.prior_month), change, driver, sentence))
+        movers.append(
+            Mover(
+                "prior",
+                line.key,
+                line.label,
+                line.unit,
+                float(line.value),
+                float(line.prior_month),
+                change,
+                driver,
+                sentence,
+            )
+        )
     named = {m.key for m in movers}
     off_target: list[tuple[float, KpiLine, float]] = []
     for line in lines:
@@ -397,11 +433,14 @@ def what_moved(
         if spec is not None and line.target is not None:
             _, total_d = _totals(now_row, spec)
             driver, hidden_driver = _find_driver(
-                line.key, _dimensions(line.key, filters),
+                line.key,
+                _dimensions(line.key, filters),
                 lambda dim, k=line.key, t=line.target.target, d=total_d: gap_parts(
                     breakdown, k, month, t, d, dim
                 ),
-                (month,), gap, small_cells,
+                (month,),
+                gap,
+                small_cells,
             )
         assert line.target is not None
         side = "above" if gap > 0 else "below"
@@ -410,6 +449,17 @@ def what_moved(
             f"{fmt.target_text(line.target.target, line.target.direction, line.unit)} target "
             f"({line.status}){_driver_clause(driver, 'gap', hidden_driver)}."
         )
-        movers.append(Mover("target", line.key, line.label, line.unit, float(line.value),
-                            line.target.target, gap, driver, sentence))
+        movers.append(
+            Mover(
+                "target",
+                line.key,
+                line.label,
+                line.unit,
+                float(line.value),
+                line.target.target,
+                gap,
+                driver,
+                sentence,
+            )
+        )
     return movers

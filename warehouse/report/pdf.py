@@ -74,9 +74,14 @@ def chromium_command(binary: str, source: Path, out: Path, profile: Path) -> lis
 
 def _environment(work: Path) -> dict[str, str]:
     """A minimal environment for Chromium: no secrets of ours, its profile and caches in ``work``."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "TMPDIR": str(work),
-           "LANG": os.environ.get("LANG", "C.UTF-8"), "XDG_CONFIG_HOME": str(work / "config"),
-           "XDG_CACHE_HOME": str(work / "cache")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(work),
+        "TMPDIR": str(work),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "XDG_CONFIG_HOME": str(work / "config"),
+        "XDG_CACHE_HOME": str(work / "cache"),
+    }
     if "TZ" in os.environ:
         env["TZ"] = os.environ["TZ"]
     return env
@@ -96,7 +101,11 @@ def html_to_pdf(html: str, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
         cmd = chromium_command(binary, source, out, profile)
         try:
             done = subprocess.run(  # a fixed argument list, no shell
-                cmd, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+                cmd,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
                 env=_environment(work),
             )
         except subprocess.TimeoutExpired:

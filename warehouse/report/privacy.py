@@ -31,14 +31,40 @@ FOOTNOTE = (
 )
 
 #: Columns that count patients' encounters, claims, charts or audits (by name, in every query used).
-COUNT_COLUMNS: frozenset[str] = frozenset({
-    "discharges", "inpatient_discharges", "prior_discharges", "weighted_discharges", "claims_submitted",
-    "claims_denied", "appeals_overturned", "appeals_decided", "appeals_upheld", "appeals_pending",
-    "charts_coded", "coding_activities", "activities", "inpatient_charts_coded", "encounters_coded",
-    "coding_backlog", "backlog_count", "dnfb_count", "drg_audits", "drg_mismatches", "discharged_to_date",
-    "codes_reviewed", "audits", "eligible_discharges", "cc_mcc_discharges", "ungrouped_count",
-    "drg_not_in_table_count", "nearest_fy_count", "total_claims_denied", "total_discharges",
-})
+COUNT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "discharges",
+        "inpatient_discharges",
+        "prior_discharges",
+        "weighted_discharges",
+        "claims_submitted",
+        "claims_denied",
+        "appeals_overturned",
+        "appeals_decided",
+        "appeals_upheld",
+        "appeals_pending",
+        "charts_coded",
+        "coding_activities",
+        "activities",
+        "inpatient_charts_coded",
+        "encounters_coded",
+        "coding_backlog",
+        "backlog_count",
+        "dnfb_count",
+        "drg_audits",
+        "drg_mismatches",
+        "discharged_to_date",
+        "codes_reviewed",
+        "audits",
+        "eligible_discharges",
+        "cc_mcc_discharges",
+        "ungrouped_count",
+        "drg_not_in_table_count",
+        "nearest_fy_count",
+        "total_claims_denied",
+        "total_discharges",
+    }
+)
 
 #: Values built on counts: column -> the count columns of the same row it is suppressed with.
 DERIVED: Mapping[str, tuple[str, ...]] = {

@@ -85,9 +85,13 @@ class Schedule:
     def from_json(cls, data: dict[str, Any]) -> Schedule:
         """Read a stored schedule."""
         return cls(
-            id=str(data["id"]), cadence=str(data["cadence"]), format=str(data["format"]),
-            to=tuple(data["to"]), filters={k: list(v) for k, v in (data.get("filters") or {}).items()},
-            created_at=str(data.get("created_at", "")), name=str(data.get("name", "")),
+            id=str(data["id"]),
+            cadence=str(data["cadence"]),
+            format=str(data["format"]),
+            to=tuple(data["to"]),
+            filters={k: list(v) for k, v in (data.get("filters") or {}).items()},
+            created_at=str(data.get("created_at", "")),
+            name=str(data.get("name", "")),
         )
 
 
@@ -358,17 +362,25 @@ def run_due(
                 outcomes.append(Outcome(schedule.id, label, "skipped", "already sent"))
                 continue
             if previous == "sending" and not retry_interrupted:
-                outcomes.append(Outcome(
-                    schedule.id, label, "interrupted",
-                    "an earlier sending was cut off and may have gone out; check, then run with "
-                    "--retry-interrupted to send again",
-                ))
+                outcomes.append(
+                    Outcome(
+                        schedule.id,
+                        label,
+                        "interrupted",
+                        "an earlier sending was cut off and may have gone out; check, then run with "
+                        "--retry-interrupted to send again",
+                    )
+                )
                 continue
             if through is None or through < month_end(month):
-                outcomes.append(Outcome(
-                    schedule.id, label, "waiting", f"the data run through {through or 'nothing yet'}, "
-                    f"not yet to {month_end(month)}",
-                ))
+                outcomes.append(
+                    Outcome(
+                        schedule.id,
+                        label,
+                        "waiting",
+                        f"the data run through {through or 'nothing yet'}, not yet to {month_end(month)}",
+                    )
+                )
                 continue
             if dry_run:
                 outcomes.append(Outcome(schedule.id, label, "would-send", f"to {', '.join(schedule.to)}"))
@@ -385,16 +397,26 @@ def run_due(
                 payload = render(data, schedule.format, view)
                 name = filename(month, schedule.format, schedule.report_filters())
                 msg = message(
-                    config.sender, list(schedule.to), f"{view.title} · {view.facility}",
-                    _body(view, name, schedule), payload, name, MIME_TYPES[schedule.format],
+                    config.sender,
+                    list(schedule.to),
+                    f"{view.title} · {view.facility}",
+                    _body(view, name, schedule),
+                    payload,
+                    name,
+                    MIME_TYPES[schedule.format],
                 )
             except HimError as exc:
                 outcomes.append(Outcome(schedule.id, label, "failed", str(exc)))
                 continue
             entry = {
-                "schedule": schedule.id, "month": label, "format": schedule.format, "to": list(schedule.to),
-                "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest(),
-                "message_id": msg["Message-ID"], "audience": "leadership",
+                "schedule": schedule.id,
+                "month": label,
+                "format": schedule.format,
+                "to": list(schedule.to),
+                "bytes": len(payload),
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "message_id": msg["Message-ID"],
+                "audience": "leadership",
             }
             _append_sent(paths, {**entry, "event": "sending", "at": _stamp()})
             try:
@@ -405,17 +427,26 @@ def run_due(
                 continue
             _append_sent(paths, {**entry, "event": "sent", "at": _stamp()})
             try:
-                audit_event(paths, target=f"report:{name}", filters=schedule.filters,
-                            detail={"kind": "scheduled_report", **entry})
+                audit_event(
+                    paths,
+                    target=f"report:{name}",
+                    filters=schedule.filters,
+                    detail={"kind": "scheduled_report", **entry},
+                )
             except HimError as exc:  # the mail has gone: say so, loudly, but do not send it again
                 log.error("report %s was sent but could not be written to the audit log: %s", name, exc)
                 outcomes.append(
                     Outcome(schedule.id, label, "sent", f"{name} sent, NOT in the audit log: {exc}")
                 )
                 continue
-            outcomes.append(Outcome(
-                schedule.id, label, "sent", f"{name} ({len(payload) // 1024} kB) to {', '.join(schedule.to)}"
-            ))
+            outcomes.append(
+                Outcome(
+                    schedule.id,
+                    label,
+                    "sent",
+                    f"{name} ({len(payload) // 1024} kB) to {', '.join(schedule.to)}",
+                )
+            )
     return outcomes
 
 

@@ -117,12 +117,18 @@ def _table(ws: Worksheet, block: _Block, first_col: int, sheet_key: str, f: _For
             else:
                 _write(ws, HEADER_ROW + 1 + i, first_col + j, frame[name][i], block.kinds[j], f)
     last_row = HEADER_ROW + max(frame.height, 1)
-    ws.add_table(HEADER_ROW, first_col, last_row, first_col + len(columns) - 1, {
-        "name": _NAME.sub("_", f"{sheet_key}_{block.key}")[:250],
-        "style": "Table Style Light 1",
-        "autofilter": True,
-        "columns": [{"header": name, "header_format": f.header} for name in columns],
-    })
+    ws.add_table(
+        HEADER_ROW,
+        first_col,
+        last_row,
+        first_col + len(columns) - 1,
+        {
+            "name": _NAME.sub("_", f"{sheet_key}_{block.key}")[:250],
+            "style": "Table Style Light 1",
+            "autofilter": True,
+            "columns": [{"header": name, "header_format": f.header} for name in columns],
+        },
+    )
     for j, name in enumerate(columns):
         width = max(len(name), 10) + 2
         if block.kinds[j] == "text" and frame.height:
@@ -148,10 +154,24 @@ def _scorecard_sheet(book: xlsxwriter.Workbook, data: ReportData, f: _Formats) -
     hidden = hidden_by_month(data, trend)
     prior_month = (data.month - dt.timedelta(days=1)).replace(day=1)
     last_year = data.month.replace(year=data.month.year - 1)
-    headers = ["kpi", "label", "unit", "value", "prior_month", "same_month_last_year", "target", "direction",
-               "status", "numerator", "numerator_value", "denominator", "denominator_value"]
-    ws.write_string(HEADER_ROW - 1, 0, "Every scorecard KPI with its context, numerator and denominator",
-                    f.table_title)
+    headers = [
+        "kpi",
+        "label",
+        "unit",
+        "value",
+        "prior_month",
+        "same_month_last_year",
+        "target",
+        "direction",
+        "status",
+        "numerator",
+        "numerator_value",
+        "denominator",
+        "denominator_value",
+    ]
+    ws.write_string(
+        HEADER_ROW - 1, 0, "Every scorecard KPI with its context, numerator and denominator", f.table_title
+    )
     rows = data.lines
     for i, line in enumerate(rows):
         r = HEADER_ROW + 1 + i
@@ -181,16 +201,29 @@ def _scorecard_sheet(book: xlsxwriter.Workbook, data: ReportData, f: _Formats) -
                 ws.write_string(r, j, mark, f.suppressed)
             else:
                 _write(ws, r, j, value, k, f)
-    ws.add_table(HEADER_ROW, 0, HEADER_ROW + len(rows), len(headers) - 1, {
-        "name": "scorecard", "style": "Table Style Light 1", "autofilter": True,
-        "columns": [{"header": h, "header_format": f.header} for h in headers],
-    })
+    ws.add_table(
+        HEADER_ROW,
+        0,
+        HEADER_ROW + len(rows),
+        len(headers) - 1,
+        {
+            "name": "scorecard",
+            "style": "Table Style Light 1",
+            "autofilter": True,
+            "columns": [{"header": h, "header_format": f.header} for h in headers],
+        },
+    )
     for j, width in enumerate((26, 34, 9, 14, 14, 20, 10, 10, 8, 24, 16, 24, 18)):
         ws.set_column(j, j, width)
     ws.freeze_panes(HEADER_ROW + 1, 2)
     moved = what_moved(
-        data.lines, data.trend, data.breakdown, month=data.month, filters=data.filters,
-        hidden=hidden.get(data.month, set()), hidden_prior=hidden.get(prior_month, set()),
+        data.lines,
+        data.trend,
+        data.breakdown,
+        month=data.month,
+        filters=data.filters,
+        hidden=hidden.get(data.month, set()),
+        hidden_prior=hidden.get(prior_month, set()),
         small_cells=data.suppressed,
     )
     r = HEADER_ROW + len(rows) + 3
@@ -211,8 +244,15 @@ def _measure_kind(measure: str) -> str:
 
 def _trend_kinds(frame: pl.DataFrame) -> list[str]:
     return [
-        "date" if c == "month" else ("number" if KPIS.get(c, ("", ""))[1] == "per_hour" else
-                                      KPIS[c][1] if c in KPIS else fmt.column_kind("scorecard.trend", c))
+        "date"
+        if c == "month"
+        else (
+            "number"
+            if KPIS.get(c, ("", ""))[1] == "per_hour"
+            else KPIS[c][1]
+            if c in KPIS
+            else fmt.column_kind("scorecard.trend", c)
+        )
         for c in frame.columns
     ]
 
@@ -226,8 +266,15 @@ def _family_sheet(book: xlsxwriter.Workbook, data: ReportData, family_index: int
     columns = ["month", *family.trend_columns]
     trend_frame = trend.frame.select(columns)
     mask = {c: rows for c, rows in trend.mask.items() if c in columns}
-    blocks = [_Block("trend", "13-month trend (scorecard.trend)", "scorecard.trend",
-                     Suppressed(trend_frame, mask, trend.counts), _trend_kinds(trend_frame))]
+    blocks = [
+        _Block(
+            "trend",
+            "13-month trend (scorecard.trend)",
+            "scorecard.trend",
+            Suppressed(trend_frame, mask, trend.counts),
+            _trend_kinds(trend_frame),
+        )
+    ]
     for table in family.tables:
         frame = data.tables[table.key]
         if table.sort and frame.height:
@@ -265,13 +312,16 @@ def _about_sheet(book: xlsxwriter.Workbook, data: ReportData, f: _Formats) -> No
 def workbook(data: ReportData) -> bytes:
     """Return the XLSX pack of an assembled report."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {
-        "in_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "default_date_format": "yyyy-mm-dd",
-    })
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
     book.set_properties({"title": f"{PRODUCT} monthly report {data.month:%Y-%m}", "author": PRODUCT})
     f = _Formats(book)
     _scorecard_sheet(book, data, f)
