@@ -33,18 +33,15 @@ Text cells of every CSV/XLSX export that a spreadsheet would read as a formula (
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import secrets
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from warehouse import catalog, explorer, sqlfiles
+from warehouse import explorer, sqlfiles
 from warehouse.errors import UsageProblem
 
 KINDS: tuple[str, ...] = ("deidentified", "limited", "operational")
@@ -95,7 +92,7 @@ DIRECT_IDENTIFIERS: frozenset[str] = frozenset(
 )
 #: Full ZIP codes: reduced to ZIP3 (with the restricted list applied) in de-identified exports.
 ZIP_COLUMNS: frozenset[str] = frozenset({"zip", "zip_code", "zip5", "postal_code"})
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES: tuple[str, ...] = explorer.FORMULA_PREFIXES
 MAX_TEXT = 200
 EXPORT_SQL = "export.sql"
 _DUA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/#:-]{2,79}$")
@@ -212,15 +209,8 @@ def operational(frame: pl.DataFrame) -> pl.DataFrame:
     return _drop_identifiers(frame.drop([c for c in ("patient_key", *ZIP_COLUMNS) if c in frame.columns]))
 
 
-def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix ``'`` to text cells a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@`` …)."""
-    pattern = "^[" + "".join(re.escape(p) for p in FORMULA_PREFIXES) + "]"
-    exprs = [
-        pl.when(pl.col(n).str.contains(pattern)).then(pl.lit("'") + pl.col(n)).otherwise(pl.col(n)).alias(n)
-        for n, t in frame.schema.items()
-        if t == pl.String
-    ]
-    return frame.with_columns(exprs) if exprs else frame
+#: Formula neutralisation of CSV and XLSX cells: the Explorer's, applied by its file writers.
+neutralise_formulas = explorer.neutralise
 
 
 def transformer(
@@ -298,108 +288,6 @@ def _source_sql(request: explorer.Request, kind: str) -> tuple[str, dict[str, An
     return surrogate_sql(request)
 
 
-def _cursor(con: Any) -> Any:
-    if con is not None:
-        return con
-    from warehouse.db import reader
-
-    return reader().cursor()
-
-
-def _batches(
-    request: explorer.Request, kind: str, con: Any, batch_rows: int
-) -> tuple[Any, Iterator[pl.DataFrame]]:
-    sql, params = _source_sql(request, kind)
-    try:
-        reader = con.sql(sql, params=params).to_arrow_reader(batch_rows)
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise catalog.QueryFailed(f"export query failed: {first}") from exc
-
-    def frames() -> Iterator[pl.DataFrame]:
-        for batch in reader:
-            yield pl.from_arrow(batch)  # type: ignore[misc]
-
-    return reader.schema, frames()
-
-
-def _csv(
-    schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
-) -> Iterator[bytes]:
-    empty = transform(pl.from_arrow(schema.empty_table()))  # type: ignore[arg-type]
-    yield empty.write_csv(include_header=True).encode()
-    for frame in frames:
-        if frame.height:
-            yield neutralise_formulas(transform(frame)).write_csv(include_header=False).encode()
-
-
-def _spool(write: Callable[[io.BufferedRandom], None]) -> Iterator[bytes]:
-    with tempfile.TemporaryFile() as tmp:
-        write(tmp)  # type: ignore[arg-type]
-        tmp.seek(0)
-        while chunk := tmp.read(1 << 20):
-            yield chunk
-
-
-def _xlsx(
-    schema: Any,
-    frames: Iterator[pl.DataFrame],
-    transform: Callable[[pl.DataFrame], pl.DataFrame],
-    sheet_name: str,
-) -> Iterator[bytes]:
-    import xlsxwriter
-
-    def write(tmp: io.BufferedRandom) -> None:
-        book = xlsxwriter.Workbook(
-            tmp,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
-        sheet = book.add_worksheet(sheet_name[:31])
-        bold = book.add_format({"bold": True})
-        date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
-        header = transform(pl.from_arrow(schema.empty_table())).columns  # type: ignore[arg-type]
-        for j, name in enumerate(header):
-            sheet.write_string(0, j, name, bold)
-        row = 0
-        for frame in frames:
-            for values in neutralise_formulas(transform(frame)).iter_rows():
-                if row >= explorer.XLSX_MAX_ROWS:
-                    break
-                row += 1
-                for j, value in enumerate(values):
-                    if value is None:
-                        continue
-                    if isinstance(value, str):
-                        sheet.write_string(row, j, value)
-                    elif isinstance(value, dt.date):
-                        sheet.write_datetime(row, j, value, date_fmt)
-                    else:
-                        sheet.write_number(row, j, float(value))
-        book.close()
-
-    return _spool(write)
-
-
-def _parquet(
-    schema: Any, frames: Iterator[pl.DataFrame], transform: Callable[[pl.DataFrame], pl.DataFrame]
-) -> Iterator[bytes]:
-    import pyarrow.parquet as pq
-
-    def write(tmp: io.BufferedRandom) -> None:
-        empty = transform(pl.from_arrow(schema.empty_table())).to_arrow()  # type: ignore[union-attr]
-        with pq.ParquetWriter(tmp, empty.schema) as writer:
-            for frame in frames:
-                if frame.height:
-                    writer.write_table(transform(frame).to_arrow().cast(empty.schema))
-
-    return _spool(write)
-
-
 def export(
     request: explorer.Request,
     kind: str,
@@ -424,13 +312,12 @@ def export(
             f"export format {fmt!r} is not accepted; use one of {', '.join(explorer.EXPORT_FORMATS)}"
         )
     explorer.compose(request)
-    cur = _cursor(con)
-    schema, frames = _batches(request, kind, cur, batch_rows)
-    if fmt == "csv":
-        chunks = _csv(schema, frames, transform)
-    elif fmt == "xlsx":
-        chunks = _xlsx(schema, frames, transform, request.table)
-    else:
-        chunks = _parquet(schema, frames, transform)
+    if con is None:
+        from warehouse.db import reader
+
+        con = reader().cursor()
+    sql, params = _source_sql(request, kind)
+    batches = explorer.arrow_batches(con, sql, params, batch_rows)
+    chunks = explorer.file_chunks(fmt, batches, request.table, transform)
     stamp = dt.date.today().strftime("%Y%m%d")
     return explorer.Export(f"{request.table}-{kind}-{stamp}.{fmt}", explorer.EXPORT_FORMATS[fmt], chunks)

@@ -657,25 +657,45 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def _batches(request: Request, con: Any, batch_rows: int) -> Iterator[pl.DataFrame]:
-    sql, params = compose(request, order="user")
-    for batch in _relation(con, sql, params, lambda r: r.to_arrow_reader(batch_rows)):
-        yield pl.from_arrow(batch)  # type: ignore[misc]
+Transform = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-def _csv_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[bytes]:
-    header = ",".join(_csv_field(c.name) for c in columns(request.table)) + "\n"
-    yield header.encode()
-    for frame in _batches(request, con, batch_rows):
+def arrow_batches(con: Any, sql: str, params: dict[str, Any], batch_rows: int) -> Any:
+    """Start a composed statement and return its rows as an Arrow batch reader (errors: QueryFailed)."""
+    return _relation(con, sql, params, lambda r: r.to_arrow_reader(batch_rows))
+
+
+def file_chunks(
+    fmt: str, batches: Any, sheet_name: str, transform: Transform | None = None
+) -> Iterator[bytes]:
+    """Return the bytes of an export file written from an Arrow batch reader, as they are produced.
+
+    Each batch goes through ``transform`` (default: none) and, for CSV and XLSX, :func:`neutralise`.
+    CSV is written batch by batch; XLSX (xlsxwriter's constant-memory mode) and Parquet (one row group
+    per batch) into a spooled temporary file. Cells are typed by the columns' types after the
+    transformation; XLSX stops at its row limit and says so on a second sheet.
+    """
+    shape: Transform = transform or (lambda frame: frame)
+    empty = shape(pl.from_arrow(batches.schema.empty_table()))  # type: ignore[arg-type]
+    frames = (shape(pl.from_arrow(b)) for b in batches)  # type: ignore[arg-type]
+    if fmt == "csv":
+        return _csv_chunks(empty, frames)
+    if fmt == "xlsx":
+        return _xlsx_chunks(empty, frames, sheet_name)
+    if transform is None:  # the batches as DuckDB gave them
+        return _parquet_chunks(batches.schema, (b for b in batches))
+    target = empty.to_arrow()
+    return _parquet_chunks(target.schema, (f.to_arrow().cast(target.schema) for f in frames if f.height))
+
+
+def _csv_chunks(empty: pl.DataFrame, frames: Iterator[pl.DataFrame]) -> Iterator[bytes]:
+    yield empty.write_csv(include_header=True).encode()
+    for frame in frames:
         if frame.height:
             yield neutralise(frame).write_csv(include_header=False).encode()
 
 
-def _csv_field(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if any(ch in text for ch in ',"\n') else text
-
-
-def _spool(write: Any) -> Iterator[bytes]:
+def _spool(write: Callable[[Any], None]) -> Iterator[bytes]:
     with tempfile.TemporaryFile() as tmp:
         write(tmp)
         tmp.seek(0)
@@ -683,7 +703,17 @@ def _spool(write: Any) -> Iterator[bytes]:
             yield chunk
 
 
-def _xlsx_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[bytes]:
+def _xlsx_kind(dtype: pl.DataType) -> str:
+    if dtype == pl.String:
+        return "text"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamp"
+    return "number"
+
+
+def _xlsx_chunks(empty: pl.DataFrame, frames: Iterator[pl.DataFrame], sheet_name: str) -> Iterator[bytes]:
     import xlsxwriter
 
     def write(tmp: io.BufferedRandom) -> None:
@@ -696,17 +726,16 @@ def _xlsx_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[bytes]
                 "strings_to_numbers": False,
             },
         )
-        sheet = book.add_worksheet(request.table[:31])
+        sheet = book.add_worksheet(sheet_name[:31])
         bold = book.add_format({"bold": True})
         date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
         time_fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        cols = columns(request.table)
-        for j, c in enumerate(cols):
-            sheet.write_string(0, j, c.name, bold)
-        kinds = [column_kind(c.type) for c in cols]
+        for j, name in enumerate(empty.columns):
+            sheet.write_string(0, j, name, bold)
+        kinds = [_xlsx_kind(t) for t in empty.dtypes]
         row = 0
         truncated = False
-        for frame in _batches(request, con, batch_rows):
+        for frame in frames:
             for values in neutralise(frame).iter_rows():
                 if row >= XLSX_MAX_ROWS:
                     truncated = True
@@ -733,15 +762,13 @@ def _xlsx_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[bytes]
     return _spool(write)
 
 
-def _parquet_chunks(request: Request, con: Any, batch_rows: int) -> Iterator[bytes]:
+def _parquet_chunks(schema: Any, tables: Iterator[Any]) -> Iterator[bytes]:
     import pyarrow.parquet as pq
 
     def write(tmp: io.BufferedRandom) -> None:
-        sql, params = compose(request, order="user")
-        reader = _relation(con, sql, params, lambda r: r.to_arrow_reader(batch_rows))
-        with pq.ParquetWriter(tmp, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for table in tables:
+                writer.write(table)
 
     return _spool(write)
 
@@ -761,8 +788,9 @@ def export(request: Request, fmt: str, *, con: Any = None, batch_rows: int = EXP
     """
     if fmt not in EXPORT_FORMATS:
         raise ExplorerError(f"export format {fmt!r} is not accepted; use one of {', '.join(EXPORT_FORMATS)}")
-    compose(request)
-    cur = _cursor(con)
-    writer = {"csv": _csv_chunks, "xlsx": _xlsx_chunks, "parquet": _parquet_chunks}[fmt]
+    sql, params = compose(request, order="user")
+    batches = arrow_batches(_cursor(con), sql, params, batch_rows)
     stamp = dt.date.today().strftime("%Y%m%d")
-    return Export(f"{request.table}-{stamp}.{fmt}", EXPORT_FORMATS[fmt], writer(request, cur, batch_rows))
+    return Export(
+        f"{request.table}-{stamp}.{fmt}", EXPORT_FORMATS[fmt], file_chunks(fmt, batches, request.table)
+    )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sec_helpers import audit_seq, last_entries, login
 
 from dashboard.security import Scope, suppress_for_viewer
-from warehouse import deid, suppression
+from warehouse import deid, explorer, suppression
 from warehouse.filters import Filters
 
 linprog = pytest.importorskip("scipy.optimize").linprog
@@ -287,8 +287,8 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx() -> None:
     safe = deid.neutralise_formulas(frame)
     assert safe["code"].to_list()[:4] == ["'" + v for v in frame["code"].to_list()[:4]]
     assert safe["code"][4] == "I10"
-    schema = pa.schema([("code", pa.string()), ("n", pa.int64())])
-    data = b"".join(deid._xlsx(schema, iter([frame]), lambda f: f, "t"))
+    batches = pa.RecordBatchReader.from_batches(frame.to_arrow().schema, frame.to_arrow().to_batches())
+    data = b"".join(explorer.file_chunks("xlsx", batches, "t", lambda f: f))
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     values = [sheet.cell(row=i, column=1) for i in range(2, 7)]
     assert all(c.data_type == "s" for c in values)
