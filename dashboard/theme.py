@@ -164,6 +164,16 @@ def _template() -> go.layout.Template:
 TEMPLATE: go.layout.Template = _template()
 
 ValueKind = Literal["count", "money", "rate", "days", "hours", "ratio", "index", "per_hour"]
+#: The scorecard's units (warehouse.scorecard.KPIS) → how their values are shown (cards, report charts).
+UNIT_KINDS: Mapping[str, ValueKind] = {
+    "count": "count",
+    "days": "days",
+    "index": "index",
+    "fraction": "rate",
+    "dollars": "money",
+    "hours": "hours",
+    "per_hour": "per_hour",
+}
 
 #: d3-format strings for axes and hover, per kind of value.
 D3_FORMATS = MappingProxyType(

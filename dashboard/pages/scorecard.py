@@ -29,17 +29,6 @@ PATH = "/"
 NAME = "Scorecard"
 CSV: Mapping[str, Any] = {}
 
-#: scorecard unit → display kind.
-KINDS: Mapping[str, theme.ValueKind] = {
-    "count": "count",
-    "days": "days",
-    "index": "index",
-    "fraction": "rate",
-    "dollars": "money",
-    "hours": "hours",
-    "per_hour": "per_hour",
-}
-
 
 @dataclass(frozen=True)
 class Behind:
@@ -140,7 +129,7 @@ def cards(filters: Filters, view: state.ViewState) -> list[Any]:
                 lower_is_better=behind.lower_is_better,
                 key=key,
                 label=line.label,
-                kind=KINDS[line.unit],
+                kind=theme.UNIT_KINDS[line.unit],
                 href=card_href(key, filters.month, view),
                 sparkline=sparkline(trend, key) if key in trend.columns else None,
                 prior_label=f"vs {theme.month_label(prior)}",

@@ -111,7 +111,7 @@ def test_scorecard_cards_show_the_scorecard_of_the_month(context) -> None:
     shown = {attr(c, "data-kpi"): c.children for c in find(sections, lambda c: attr(c, "data-kpi"))}
     assert set(warehouse_scorecard.SCORECARD_KEYS) - {"month"} <= set(shown)
     for key, text in shown.items():
-        kind = scorecard.KINDS[warehouse_scorecard.KPIS[key][1]]
+        kind = theme.UNIT_KINDS[warehouse_scorecard.KPIS[key][1]]
         assert text == theme.format_value(expected[key], kind), key
 
 

@@ -20,16 +20,6 @@ from warehouse.report.families import Chart
 from warehouse.scorecard import KPIS
 from warehouse.targets import Target
 
-#: scorecard unit -> the dashboard's kind of value.
-KINDS: Mapping[str, theme.ValueKind] = {
-    "count": "count",
-    "days": "days",
-    "index": "index",
-    "fraction": "rate",
-    "dollars": "money",
-    "hours": "hours",
-    "per_hour": "per_hour",
-}
 #: Size of one chart on a page, in CSS pixels (two per row on a Letter page).
 WIDTH, HEIGHT = 350, 235
 
@@ -72,7 +62,7 @@ def figure(
         raw: the same frames before suppression (``scorecard.trend`` under that name), to tell a chart
             hidden by small-cell suppression from one without data.
     """
-    kind = KINDS[chart.unit]
+    kind = theme.UNIT_KINDS[chart.unit]
     source = chart.query or "scorecard.trend"
     shown = frames.get(chart.query) if chart.query else trend_frame
     if not _has_values(shown, chart.columns):
