@@ -22,7 +22,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import theme
-from dashboard.pages import scorecard as scorecard_page
 from warehouse import catalog, deid, explorer, scorecard
 from warehouse.db import reader
 from warehouse.filters import Filters
@@ -52,7 +51,7 @@ def him_kpi(paths: WarehousePaths, month: str, *args: str) -> dict[str, Any]:
 
 def shown_as(values: dict[str, Any]) -> dict[str, str]:
     return {
-        key: theme.format_value(values[key], scorecard_page.KINDS[unit])
+        key: theme.format_value(values[key], theme.UNIT_KINDS[unit])
         for key, (_, unit) in scorecard.KPIS.items()
     }
 
