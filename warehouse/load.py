@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 EXTRACT_SUFFIXES = (".csv", ".gz", ".parquet", ".tsv", ".txt")
 #: Batches (and other stream items) read and validated ahead of the DuckDB writes.
 READ_AHEAD_BATCHES = 2
+#: Raw batches split ahead of the validation, in their own thread (0: split in the validating thread).
+PARSE_AHEAD_BATCHES = 1
 #: Load a file into an empty family table directly, staging only keys (see ``_load_direct``).
 DIRECT_LOAD = True
 DATA_TABLES = tuple(f.name for f in families_in_load_order())
@@ -655,16 +657,27 @@ def _file_items(
     extras = [h for h in opened.header if h not in header_map]
     yield _Header([f"columns not in the contract were ignored: {', '.join(extras)}"] if extras else [])
     ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
-    for batch in opened.batches:
-        raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
-            [t for t in header_map.values()]
-            + [c for c in (LINE_COLUMN, CONTROL_HINT) if c in batch.frame.columns]
-        )
-        vb = validate_batch(raw, ctx)
-        rejects = pl.concat(
-            [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
-        )
-        yield _Checked(batch.frame.height + len(batch.rejects), vb, rejects)
+    # The file is split into batches in a thread of its own, one batch ahead of the validation: the
+    # splitting is mostly single-threaded, so it fills the core that validation leaves idle.
+    raw_batches = (
+        Prefetch(lambda: opened.batches, depth=PARSE_AHEAD_BATCHES, name="him-parse")
+        if PARSE_AHEAD_BATCHES
+        else None
+    )
+    try:
+        for batch in raw_batches or opened.batches:
+            raw = batch.frame.rename({s: t for s, t in header_map.items()}).select(
+                [t for t in header_map.values()]
+                + [c for c in (LINE_COLUMN, CONTROL_HINT) if c in batch.frame.columns]
+            )
+            vb = validate_batch(raw, ctx)
+            rejects = pl.concat(
+                [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
+            )
+            yield _Checked(batch.frame.height + len(batch.rejects), vb, rejects)
+    finally:
+        if raw_batches is not None:
+            raw_batches.close()
 
 
 class _ReadAhead:

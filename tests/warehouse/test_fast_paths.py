@@ -205,6 +205,33 @@ def test_an_error_part_way_fails_that_file_only(tmp_path: Path, monkeypatch: pyt
     assert report.exit_code == 1
 
 
+def test_splitting_ahead_loads_the_same_and_leaves_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches split in their own thread ahead of the validation: the same warehouse, counts and rejects
+    as splitting in the validating thread; a file that fails part-way stops its splitting thread."""
+    extract = tmp_path / "extract"
+    demo.generate(extract, encounters=400, seed=13, dirty=True)
+    (extract / "procedures_bad.csv").write_bytes(
+        b"encounter_id,seq,code,code_system,procedure_date\n"
+        + b"E1,1,0DTJ4ZZ,ICD10PCS,2024-01-02\n" * 40
+        + b"\xff\n"
+    )
+    monkeypatch.setenv("HIM_BATCH_ROWS", "150")
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 2048)
+    ahead = run_load(warehouse_at(tmp_path / "ahead"), [extract])
+    assert not [t for t in threading.enumerate() if t.name == "him-parse"]
+    monkeypatch.setattr(load, "PARSE_AHEAD_BATCHES", 0)
+    inline = run_load(warehouse_at(tmp_path / "inline"), [extract])
+    fields = ("file_name", "outcome", "message", "rows_read", "accepted", "rejected", "inserted", "flagged")
+    assert [[getattr(r, f) for f in fields] for r in ahead.results] == [
+        [getattr(r, f) for f in fields] for r in inline.results
+    ]
+    assert {r.file_name: r.outcome for r in ahead.results}["procedures_bad.csv"] == "failed"
+    assert digest(warehouse_at(tmp_path / "ahead")) == digest(warehouse_at(tmp_path / "inline"))
+    assert _rejects(tmp_path / "ahead") == _rejects(tmp_path / "inline")
+
+
 def test_prefetch_hands_over_items_and_errors_in_order() -> None:
     def items():
         yield 1
