@@ -5,6 +5,29 @@
 -- per-coder queries keep chart types in separate rows; the summary mixes them and says how many chart
 -- types it holds (chart_types).
 
+-- fragment: coding_accuracy_measures
+-- the accuracy measures of the audits (a CTE with codes_reviewed, codes_changed, has_both_drgs,
+-- drg_mismatch), in a select list after the group's key
+cast(count(*) as bigint) as audits,
+cast(sum(codes_reviewed) as bigint) as codes_reviewed,
+cast(sum(codes_changed) as bigint) as codes_changed,
+cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
+cast(count(*) filter (where has_both_drgs) as bigint) as drg_audits,
+cast(count(*) filter (where drg_mismatch) as bigint) as drg_mismatches,
+cast(
+    1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
+    as double
+) as drg_accuracy_rate
+
+-- fragment: coding_productivity_measures
+-- the productivity measures of activity (is_code, coding_microseconds), in a select list after
+-- the group's key
+cast(count(*) as bigint) as activities,
+cast(count(*) filter (where is_code) as bigint) as charts_coded,
+cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
+cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
+    as charts_per_hour
+
 -- name: coding.productivity
 -- Charts coded, coding hours and charts per hour per coder and chart type.
 -- Grain: one row per (coder_id, chart_type) with activity in the period.
@@ -27,21 +50,13 @@ with activity as (
     select a.coder_id, a.chart_type, a.is_code, a.coding_microseconds
     from int_coding_activity as a
     where a.completed_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
         cast(coder_id as varchar) as coder_id,
         cast(chart_type as varchar) as chart_type,
-        cast(count(*) as bigint) as activities,
-        cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
-            as charts_per_hour
+        -- include: coding_productivity_measures
     from activity
     group by coder_id, chart_type
 )
@@ -70,21 +85,13 @@ with activity as (
     select a.coder_id, a.chart_type, a.is_code, a.coding_microseconds
     from int_coding_activity as a
     where a.completed_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
         cast(chart_type as varchar) as chart_type,
         cast(count(distinct coder_id) as bigint) as coders,
-        cast(count(*) as bigint) as activities,
-        cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
-            as charts_per_hour
+        -- include: coding_productivity_measures
     from activity
     group by chart_type
 )
@@ -113,11 +120,7 @@ with activity as (
     select a.chart_type, a.is_code, a.coding_microseconds
     from int_coding_activity as a
     where a.completed_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
@@ -155,21 +158,13 @@ with activity as (
         cast(date_trunc($grain, a.completed_date) as date) as period, a.chart_type, a.is_code, a.coding_microseconds
     from int_coding_activity as a
     where a.completed_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
         cast(period as date) as period,
         cast(chart_type as varchar) as chart_type,
-        cast(count(*) as bigint) as activities,
-        cast(count(*) filter (where is_code) as bigint) as charts_coded,
-        cast(sum(coding_microseconds) / 3600000000.0 as double) as coding_hours,
-        cast(count(*) filter (where is_code) / nullif(sum(coding_microseconds) / 3600000000.0, 0) as double)
-            as charts_per_hour
+        -- include: coding_productivity_measures
     from activity
     group by period, chart_type
 )
@@ -197,11 +192,7 @@ with coded as (
     from int_encounters as e
     where e.coded_date between $date_from and $date_to
       and e.discharge_date is not null
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -235,11 +226,7 @@ with coded as (
     from int_encounters as e
     where e.coded_date between $date_from and $date_to
       and e.discharge_date is not null
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -277,11 +264,7 @@ with audited as (
     select a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
     from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
@@ -322,25 +305,12 @@ with audited as (
     select a.coder_id, a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
     from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
         cast(coder_id as varchar) as coder_id,
-        cast(count(*) as bigint) as audits,
-        cast(sum(codes_reviewed) as bigint) as codes_reviewed,
-        cast(sum(codes_changed) as bigint) as codes_changed,
-        cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
-        cast(count(*) filter (where has_both_drgs) as bigint) as drg_audits,
-        cast(count(*) filter (where drg_mismatch) as bigint) as drg_mismatches,
-        cast(
-            1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
-            as double
-        ) as drg_accuracy_rate
+        -- include: coding_accuracy_measures
     from audited
     group by coder_id
 )
@@ -373,25 +343,12 @@ with audited as (
         a.codes_reviewed, a.codes_changed, a.has_both_drgs, a.drg_mismatch
     from int_coding_audits as a
     where a.audit_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
 ),
 final as (
     select
         cast(period as date) as period,
-        cast(count(*) as bigint) as audits,
-        cast(sum(codes_reviewed) as bigint) as codes_reviewed,
-        cast(sum(codes_changed) as bigint) as codes_changed,
-        cast(1 - cast(sum(codes_changed) as double) / nullif(sum(codes_reviewed), 0) as double) as code_accuracy_rate,
-        cast(count(*) filter (where has_both_drgs) as bigint) as drg_audits,
-        cast(count(*) filter (where drg_mismatch) as bigint) as drg_mismatches,
-        cast(
-            1 - cast(count(*) filter (where drg_mismatch) as double) / nullif(count(*) filter (where has_both_drgs), 0)
-            as double
-        ) as drg_accuracy_rate
+        -- include: coding_accuracy_measures
     from audited
     group by period
 )

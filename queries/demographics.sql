@@ -21,11 +21,7 @@ with discharged as (
     select e.patient_type, e.los_days
     from int_encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -64,11 +60,7 @@ with discharged as (
     select cast(date_trunc($grain, e.discharge_date) as date) as period, e.patient_type, e.los_days
     from int_encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -105,11 +97,7 @@ with in_house as (
     from int_encounters as e
     where e.admit_date <= $as_of
       and (e.discharge_date is null or e.discharge_date > $as_of)
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -143,11 +131,7 @@ with discharged as (
     select e.mix_age_band, e.mix_sex, e.mix_race, e.mix_ethnicity, e.financial_class, e.mix_zip3
     from int_encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 counted as (
     -- one scan, one count per (dimension, value); exactly one column is not null in each grouping set

@@ -5,6 +5,28 @@
 -- (overturned ÷ overturned + upheld; pending apart). One-row queries give null (never 0) when no
 -- claim matches.
 
+-- fragment: denials_claim_measures
+-- the measures of the submitted claims (a CTE with is_denied, billed_amount, denied_amount,
+-- appeal_outcome, appeal_pending, recovered_amount), in a select list after the group's key
+cast(count(*) as bigint) as claims_submitted,
+cast(count(*) filter (where is_denied) as bigint) as claims_denied,
+cast(cast(count(*) filter (where is_denied) as double) / nullif(count(*), 0) as double)
+    as initial_denial_rate,
+cast(sum(billed_amount) as decimal(18, 2)) as billed_amount,
+cast(coalesce(sum(denied_amount), 0) as decimal(18, 2)) as all_denied_amount,
+cast(cast(coalesce(sum(denied_amount), 0) as double) / nullif(cast(sum(billed_amount) as double), 0)
+    as double) as denial_dollar_rate,
+cast(coalesce(sum(denied_amount) filter (where is_denied), 0) as decimal(18, 2)) as denied_amount,
+cast(count(*) filter (where appeal_outcome = 'overturned') as bigint) as appeals_overturned,
+cast(count(*) filter (where appeal_outcome = 'upheld') as bigint) as appeals_upheld,
+cast(count(*) filter (where appeal_pending) as bigint) as appeals_pending,
+cast(
+    cast(count(*) filter (where appeal_outcome = 'overturned') as double)
+    / nullif(count(*) filter (where appeal_outcome in ('overturned', 'upheld')), 0)
+    as double
+) as denial_overturn_rate,
+cast(coalesce(sum(recovered_amount), 0) as decimal(18, 2)) as recovered_amount
+
 -- name: denials.summary
 -- Initial denial rate (by count and by dollars), denied amount, appeal outcomes and dollars recovered.
 -- Grain: one row for the whole period.
@@ -34,11 +56,7 @@ with submitted as (
         c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 final as (
     select
@@ -99,33 +117,12 @@ with submitted as (
         c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 final as (
     select
         cast(period as date) as period,
-        cast(count(*) as bigint) as claims_submitted,
-        cast(count(*) filter (where is_denied) as bigint) as claims_denied,
-        cast(cast(count(*) filter (where is_denied) as double) / nullif(count(*), 0) as double)
-            as initial_denial_rate,
-        cast(sum(billed_amount) as decimal(18, 2)) as billed_amount,
-        cast(coalesce(sum(denied_amount), 0) as decimal(18, 2)) as all_denied_amount,
-        cast(cast(coalesce(sum(denied_amount), 0) as double) / nullif(cast(sum(billed_amount) as double), 0)
-            as double) as denial_dollar_rate,
-        cast(coalesce(sum(denied_amount) filter (where is_denied), 0) as decimal(18, 2)) as denied_amount,
-        cast(count(*) filter (where appeal_outcome = 'overturned') as bigint) as appeals_overturned,
-        cast(count(*) filter (where appeal_outcome = 'upheld') as bigint) as appeals_upheld,
-        cast(count(*) filter (where appeal_pending) as bigint) as appeals_pending,
-        cast(
-            cast(count(*) filter (where appeal_outcome = 'overturned') as double)
-            / nullif(count(*) filter (where appeal_outcome in ('overturned', 'upheld')), 0)
-            as double
-        ) as denial_overturn_rate,
-        cast(coalesce(sum(recovered_amount), 0) as decimal(18, 2)) as recovered_amount
+        -- include: denials_claim_measures
     from submitted
     group by period
 )
@@ -155,11 +152,7 @@ with submitted as (
     select cast(date_trunc($grain, c.submitted_date) as date) as period, c.payer, c.is_denied
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 final as (
     select
@@ -205,33 +198,12 @@ with submitted as (
         c.is_denied, c.billed_amount, c.denied_amount, c.appeal_outcome, c.appeal_pending, c.recovered_amount
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 final as (
     select
         cast(payer as varchar) as payer,
-        cast(count(*) as bigint) as claims_submitted,
-        cast(count(*) filter (where is_denied) as bigint) as claims_denied,
-        cast(cast(count(*) filter (where is_denied) as double) / nullif(count(*), 0) as double)
-            as initial_denial_rate,
-        cast(sum(billed_amount) as decimal(18, 2)) as billed_amount,
-        cast(coalesce(sum(denied_amount), 0) as decimal(18, 2)) as all_denied_amount,
-        cast(cast(coalesce(sum(denied_amount), 0) as double) / nullif(cast(sum(billed_amount) as double), 0)
-            as double) as denial_dollar_rate,
-        cast(coalesce(sum(denied_amount) filter (where is_denied), 0) as decimal(18, 2)) as denied_amount,
-        cast(count(*) filter (where appeal_outcome = 'overturned') as bigint) as appeals_overturned,
-        cast(count(*) filter (where appeal_outcome = 'upheld') as bigint) as appeals_upheld,
-        cast(count(*) filter (where appeal_pending) as bigint) as appeals_pending,
-        cast(
-            cast(count(*) filter (where appeal_outcome = 'overturned') as double)
-            / nullif(count(*) filter (where appeal_outcome in ('overturned', 'upheld')), 0)
-            as double
-        ) as denial_overturn_rate,
-        cast(coalesce(sum(recovered_amount), 0) as decimal(18, 2)) as recovered_amount
+        -- include: denials_claim_measures
     from submitted
     group by payer
 )
@@ -261,11 +233,7 @@ with submitted as (
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
       and c.is_denied
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 total as (
     select count(*) as total_claims_denied from submitted
@@ -306,11 +274,7 @@ with submitted as (
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
       and c.is_denied
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 total as (
     select count(*) as total_claims_denied from submitted
@@ -349,11 +313,7 @@ with submitted as (
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
       and c.is_denied
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 final as (
     select
@@ -390,11 +350,7 @@ with submitted as (
     select c.is_denied, c.appeal_outcome, c.appeal_pending, c.denied_on, c.denied_amount, c.recovered_amount
     from int_claims as c
     where c.submitted_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
 ),
 written_off as (
     select

@@ -7,6 +7,35 @@
 -- no DRG ("ungrouped") or a DRG missing from the applied table (not drg_in_table) are counted apart
 -- and excluded from CMI.
 
+-- fragment: drg_inpatient_discharged
+-- the start of the with clause of drg.mix and drg.mix_by_mdc: discharged (the inpatient discharges
+-- of the period under the filters) and total (their count), ending in a comma
+with discharged as (
+    select e.ms_drg, e.drg_table_year, e.drg_in_table, e.drg_weight
+    from int_encounters as e
+    where e.patient_type = 'inpatient'
+      and e.discharge_date between $date_from and $date_to
+      -- include: filters_e
+),
+total as (
+    select count(*) as inpatient_discharges from discharged
+),
+
+-- fragment: drg_cc_mcc_eligible_rows
+-- from and where of eligible (inpatient discharges of the period whose DRG is in a CC/MCC split
+-- family, under the filters)
+from int_encounters as e
+where e.patient_type = 'inpatient'
+  and e.drg_in_split_family
+  and e.discharge_date between $date_from and $date_to
+  -- include: filters_e
+
+-- fragment: drg_cc_mcc_measures
+-- the CC/MCC capture measures of eligible, in a select list after the group's key
+cast(count(*) as bigint) as eligible_discharges,
+cast(count(*) filter (where drg_with_cc_mcc) as bigint) as cc_mcc_discharges,
+cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
+
 -- name: drg.cmi
 -- Case mix index of the period: mean relative weight over inpatient discharges found in the table.
 -- Grain: one row for the whole period (null when there is no inpatient discharge).
@@ -31,11 +60,7 @@ with discharged as (
     from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -80,11 +105,7 @@ with discharged as (
     from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -127,11 +148,7 @@ with discharged as (
     from int_encounters as e
     where e.patient_type = 'inpatient'
       and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 final as (
     select
@@ -196,11 +213,7 @@ with edge_discharges as (
               and e.discharge_date between greatest($date_from, cast(date_trunc('month', $date_to) as date)) and $date_to
           )
       )
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 parts as (
     select
@@ -225,11 +238,7 @@ parts as (
       and f.inpatient_discharges > 0
       and f.month >= $date_from
       and last_day(f.month) <= $date_to
-      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, f.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+      -- include: filters_f
     group by 1, 2
 ),
 final as (
@@ -268,20 +277,7 @@ order by period, facility
 --   inpatient_discharges  BIGINT    -- all inpatient discharges of the period (denominator of share)
 --   share                 DOUBLE    -- fraction: discharges ÷ inpatient_discharges
 --   avg_weight            DOUBLE    -- mean relative weight of the weighted discharges
-with discharged as (
-    select e.ms_drg, e.drg_table_year, e.drg_in_table, e.drg_weight
-    from int_encounters as e
-    where e.patient_type = 'inpatient'
-      and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-total as (
-    select count(*) as inpatient_discharges from discharged
-),
+-- include: drg_inpatient_discharged
 per_drg as (
     select
         ms_drg,
@@ -331,20 +327,7 @@ order by discharges desc, ms_drg nulls last
 --   share                 DOUBLE          -- fraction: discharges ÷ inpatient_discharges
 --   weight_sum            DECIMAL(18,4)   -- Σ relative weight of the weighted discharges (numerator)
 --   cmi                   DOUBLE          -- weight_sum ÷ weighted_discharges
-with discharged as (
-    select e.ms_drg, e.drg_table_year, e.drg_in_table, e.drg_weight
-    from int_encounters as e
-    where e.patient_type = 'inpatient'
-      and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
-total as (
-    select count(*) as inpatient_discharges from discharged
-),
+-- include: drg_inpatient_discharged
 per_drg as (
     select
         ms_drg,
@@ -407,11 +390,7 @@ with discharged as (
     where e.patient_type = 'inpatient'
       and e.drg_in_table
       and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 per_drg as (
     select
@@ -459,15 +438,7 @@ order by discharges desc, ms_drg
 with eligible as (
     -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
     select e.drg_with_cc_mcc
-    from int_encounters as e
-    where e.patient_type = 'inpatient'
-      and e.drg_in_split_family
-      and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: drg_cc_mcc_eligible_rows
 ),
 final as (
     select
@@ -499,22 +470,12 @@ select * from final
 with eligible as (
     -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
     select e.service_line, e.drg_with_cc_mcc
-    from int_encounters as e
-    where e.patient_type = 'inpatient'
-      and e.drg_in_split_family
-      and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: drg_cc_mcc_eligible_rows
 ),
 final as (
     select
         cast(service_line as varchar) as service_line,
-        cast(count(*) as bigint) as eligible_discharges,
-        cast(count(*) filter (where drg_with_cc_mcc) as bigint) as cc_mcc_discharges,
-        cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
+        -- include: drg_cc_mcc_measures
     from eligible
     group by service_line
 )
@@ -540,22 +501,12 @@ order by service_line nulls last
 with eligible as (
     -- discharges whose DRG (in the applied table) belongs to a family with CC/MCC splits
     select e.coder_id, e.drg_with_cc_mcc
-    from int_encounters as e
-    where e.patient_type = 'inpatient'
-      and e.drg_in_split_family
-      and e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: drg_cc_mcc_eligible_rows
 ),
 final as (
     select
         cast(coder_id as varchar) as coder_id,
-        cast(count(*) as bigint) as eligible_discharges,
-        cast(count(*) filter (where drg_with_cc_mcc) as bigint) as cc_mcc_discharges,
-        cast(cast(count(*) filter (where drg_with_cc_mcc) as double) / count(*) as double) as cc_mcc_capture_rate
+        -- include: drg_cc_mcc_measures
     from eligible
     group by coder_id
 )

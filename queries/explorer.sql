@@ -23,6 +23,32 @@
 -- table's own rows and only its rows are looked up, and a count reads facts alone (with a semi-join to
 -- the kept encounters when a filter needs them): docs/performance.md, "Dashboard".
 
+-- fragment: explorer_filtered_encounter
+-- the start of the with clause of a table whose rows carry an encounter_id: the CTE encounter (the
+-- encounters the five filters keep, with the shown columns and patient_key), ending in a comma
+with encounter as (
+    select
+        e.encounter_id,
+        e.facility_id,
+        e.patient_type,
+        e.patient_key
+    from encounters as e
+    where true
+      -- include: filters_e
+),
+
+-- fragment: explorer_rows_with_encounter
+-- from and where of rows for those tables: the page (f) with its encounter (e); a row whose encounter
+-- is missing stays unless a filter is set
+from page as f
+left join encounter as e on e.encounter_id = f.encounter_id
+where e.encounter_id is not null  -- the encounter passes the filters
+   or (array_length($facility) = 0
+       and array_length($patient_type) = 0
+       and array_length($financial_class) = 0
+       and array_length($payer) = 0
+       and array_length($service_line) = 0)
+
 -- name: explorer.encounters
 -- Encounters discharged in the period. Grain: one row per encounter.
 -- params:
@@ -79,11 +105,7 @@ with facts as (
         e.patient_key
     from encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 page as (select * from facts),  -- the Explorer's sorted page goes here
 rows as (
@@ -141,11 +163,7 @@ with encounter as (
         e.patient_key
     from encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 facts as (
     select d.encounter_id, d.seq, d.code, d.poa
@@ -196,11 +214,7 @@ with encounter as (
         e.patient_key
     from encounters as e
     where e.discharge_date between $date_from and $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
 ),
 facts as (
     select p.encounter_id, p.seq, p.code, p.code_system, p.procedure_date
@@ -343,19 +357,7 @@ select * exclude (patient_key) from rows
 --   minutes       DOUBLE      -- minutes: completed_at − started_at
 --   facility_id   VARCHAR     -- the encounter's facility
 --   patient_type  VARCHAR     -- the encounter's patient type
-with encounter as (
-    select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.patient_key
-    from encounters as e
-    where (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
+-- include: explorer_filtered_encounter
 facts as (
     select
         a.coder_id,
@@ -381,14 +383,7 @@ rows as (
         e.facility_id,
         e.patient_type,
         e.patient_key
-    from page as f
-    left join encounter as e on e.encounter_id = f.encounter_id
-    where e.encounter_id is not null  -- the encounter passes the filters
-       or (array_length($facility) = 0
-           and array_length($patient_type) = 0
-           and array_length($financial_class) = 0
-           and array_length($payer) = 0
-           and array_length($service_line) = 0)
+    -- include: explorer_rows_with_encounter
 )
 select * exclude (patient_key) from rows
 
@@ -413,19 +408,7 @@ select * exclude (patient_key) from rows
 --   audited_drg     VARCHAR   -- MS-DRG after audit
 --   facility_id     VARCHAR   -- the encounter's facility
 --   patient_type    VARCHAR   -- the encounter's patient type
-with encounter as (
-    select
-        e.encounter_id,
-        e.facility_id,
-        e.patient_type,
-        e.patient_key
-    from encounters as e
-    where (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-),
+-- include: explorer_filtered_encounter
 facts as (
     select
         a.audit_id,
@@ -453,13 +436,6 @@ rows as (
         e.facility_id,
         e.patient_type,
         e.patient_key
-    from page as f
-    left join encounter as e on e.encounter_id = f.encounter_id
-    where e.encounter_id is not null  -- the encounter passes the filters
-       or (array_length($facility) = 0
-           and array_length($patient_type) = 0
-           and array_length($financial_class) = 0
-           and array_length($payer) = 0
-           and array_length($service_line) = 0)
+    -- include: explorer_rows_with_encounter
 )
 select * exclude (patient_key) from rows

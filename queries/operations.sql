@@ -13,6 +13,75 @@
 -- generate_series for the calendar (Spark: explode(sequence(...))); `date + integer` adds days (Spark:
 -- date_add); last_day (Spark: last_day).
 
+-- fragment: operations_trend_calendar
+-- the trends' calendar: CTEs bounds, days, snapshots (one as-of date per period) and
+-- month_end_snapshots; the start of the query's with clause, ending in a comma
+with bounds as (
+    -- snapshot days: the requested range, clamped to the data (first discharge .. today or last discharge)
+    select
+        greatest($date_from, min(discharge_date)) as first_day,
+        least($date_to, greatest(current_date, max(discharge_date))) as last_day
+    from int_encounters
+),
+days as (
+    select cast(t.day as date) as day
+    from bounds as b, generate_series(b.first_day, b.last_day, interval 1 day) as t(day)
+),
+snapshots as (
+    -- one as-of date per period: its last day inside the range
+    select cast(date_trunc($grain, day) as date) as period, max(day) as as_of
+    from days
+    group by cast(date_trunc($grain, day) as date)
+),
+month_end_snapshots as (
+    -- month / quarter / year trends, snapshots at a month's last day, with the month of int_month_ends
+    -- that holds their state (after the table's last month nothing changes any more: that month's)
+    select s.period, s.as_of, least(cast(date_trunc('month', s.as_of) as date), t.last_month) as month
+    from snapshots as s
+    cross join (select max(month) as last_month from int_month_ends) as t
+    where $grain in ('month', 'quarter', 'year')
+      and s.as_of = last_day(s.as_of)
+),
+
+-- fragment: operations_discharged_by_as_of
+-- from and where of the snapshot at D: the encounters (e) discharged by D under the filters
+from int_encounters as e
+where e.discharge_date <= $as_of
+  -- include: filters_e
+
+-- fragment: operations_at_date_to_rows
+-- from and where of at_date_to: the encounters (e) discharged by $date_to under the filters, for the
+-- month, quarter and year trends whose last period ends inside a month
+from int_encounters as e
+where $grain in ('month', 'quarter', 'year')
+  and $date_to <> last_day($date_to)
+  and e.discharge_date <= $date_to
+  -- include: filters_e
+
+-- fragment: operations_at_other_dates_rows
+-- from, where and group by of at_other_dates: the range's last day when it ends inside a month
+-- and is not $date_to (s), crossed with the encounters (e) under the filters
+from (
+    -- only the range's last day can end inside a month: one row or none (rare)
+    select s.period, s.as_of
+    from snapshots as s
+    join bounds as b on b.last_day = s.as_of
+    where $grain in ('month', 'quarter', 'year')
+      and s.as_of <> last_day(s.as_of)
+      and s.as_of <> $date_to
+) as s
+cross join int_encounters as e
+where e.discharge_date <= $date_to
+  -- include: filters_e
+group by s.period, s.as_of
+
+-- fragment: operations_kept_rows
+-- from and where of kept: the discharged encounters (e) under the filters, for the day and week trends
+from int_encounters as e
+where $grain in ('day', 'week')
+  and e.discharge_date is not null
+  -- include: filters_e
+
 -- name: operations.coding_backlog
 -- Coding backlog at D: discharged encounters uncoded at D. Grain: one row.
 -- params:
@@ -33,13 +102,7 @@ with discharged as (
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
         e.coded_date is null or e.coded_date > $as_of as uncoded
-    from int_encounters as e
-    where e.discharge_date <= $as_of
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_discharged_by_as_of
 ),
 final as (
     select
@@ -72,13 +135,7 @@ with discharged as (
         e.total_charges,
         date_diff('day', e.discharge_date, $as_of) as age_days,
         e.coded_date is null or e.coded_date > $as_of as uncoded
-    from int_encounters as e
-    where e.discharge_date <= $as_of
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_discharged_by_as_of
 ),
 final as (
     select
@@ -120,13 +177,7 @@ with discharged as (
         date_diff('day', e.discharge_date, $as_of) as age_days,
         (e.final_billed_date is null or e.final_billed_date > $as_of)
             and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
-    from int_encounters as e
-    where e.discharge_date <= $as_of
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_discharged_by_as_of
 ),
 final as (
     select
@@ -172,13 +223,7 @@ with discharged as (
         e.coded_date is null or e.coded_date > $as_of as uncoded,
         (e.final_billed_date is null or e.final_billed_date > $as_of)
             and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
-    from int_encounters as e
-    where e.discharge_date <= $as_of
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_discharged_by_as_of
 ),
 final as (
     select
@@ -235,13 +280,7 @@ with discharged as (
         e.coded_date is null or e.coded_date > $as_of as uncoded,
         (e.final_billed_date is null or e.final_billed_date > $as_of)
             and date_diff('day', e.discharge_date, $as_of) > $bill_hold_days as in_dnfb
-    from int_encounters as e
-    where e.discharge_date <= $as_of
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_discharged_by_as_of
 ),
 final as (
     select
@@ -281,32 +320,7 @@ limit $top_n
 --   as_of             DATE     -- the snapshot date: the period's last day inside the range
 --   discharged_count  BIGINT   -- encounters discharged on or before as_of
 --   backlog_count     BIGINT   -- of which uncoded at as_of
-with bounds as (
-    -- snapshot days: the requested range, clamped to the data (first discharge .. today or last discharge)
-    select
-        greatest($date_from, min(discharge_date)) as first_day,
-        least($date_to, greatest(current_date, max(discharge_date))) as last_day
-    from int_encounters
-),
-days as (
-    select cast(t.day as date) as day
-    from bounds as b, generate_series(b.first_day, b.last_day, interval 1 day) as t(day)
-),
-snapshots as (
-    -- one as-of date per period: its last day inside the range
-    select cast(date_trunc($grain, day) as date) as period, max(day) as as_of
-    from days
-    group by cast(date_trunc($grain, day) as date)
-),
-month_end_snapshots as (
-    -- month / quarter / year trends, snapshots at a month's last day, with the month of int_month_ends
-    -- that holds their state (after the table's last month nothing changes any more: that month's)
-    select s.period, s.as_of, least(cast(date_trunc('month', s.as_of) as date), t.last_month) as month
-    from snapshots as s
-    cross join (select max(month) as last_month from int_month_ends) as t
-    where $grain in ('month', 'quarter', 'year')
-      and s.as_of = last_day(s.as_of)
-),
+-- include: operations_trend_calendar
 at_month_ends as (
     -- their state: that month's rows of int_month_ends
     select
@@ -316,11 +330,8 @@ at_month_ends as (
         coalesce(sum(m.uncoded_count), 0) as backlog_count
     from month_end_snapshots as s
     join int_month_ends as m on m.month = s.month
-    where (array_length($facility) = 0 or list_contains($facility, m.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, m.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, m.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, m.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, m.service_line))
+    where true
+      -- include: filters_m
     group by s.period, s.as_of
 ),
 at_date_to as (
@@ -329,15 +340,7 @@ at_date_to as (
     select
         count(*) as discharged_count,
         count(*) filter (where e.coded_date is null or e.coded_date > $date_to) as backlog_count
-    from int_encounters as e
-    where $grain in ('month', 'quarter', 'year')
-      and $date_to <> last_day($date_to)
-      and e.discharge_date <= $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_at_date_to_rows
 ),
 at_other_dates as (
     -- or on the day the range is clamped to (it runs past today and the data): that one date
@@ -347,35 +350,12 @@ at_other_dates as (
         count(*) filter (where e.discharge_date <= s.as_of) as discharged_count,
         count(*) filter (where e.discharge_date <= s.as_of and (e.coded_date is null or e.coded_date > s.as_of))
             as backlog_count
-    from (
-        -- only the range's last day can end inside a month: one row or none (rare)
-        select s.period, s.as_of
-        from snapshots as s
-        join bounds as b on b.last_day = s.as_of
-        where $grain in ('month', 'quarter', 'year')
-          and s.as_of <> last_day(s.as_of)
-          and s.as_of <> $date_to
-    ) as s
-    cross join int_encounters as e
-    where e.discharge_date <= $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by s.period, s.as_of
+    -- include: operations_at_other_dates_rows
 ),
 kept as (
     -- day and week trends: every snapshot from dated changes
     select e.discharge_date, e.coded_date
-    from int_encounters as e
-    where $grain in ('day', 'week')
-      and e.discharge_date is not null
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_kept_rows
 ),
 changes as (
     -- per day: +1 discharged, and +1 uncoded unless coded by the discharge day; -1 uncoded on the day
@@ -452,32 +432,7 @@ order by period
 --   dnfb_amount               DECIMAL(18,2)   -- dollars: Σ total_charges of the DNFB
 --   gross_charges_90d_amount  DECIMAL(18,2)   -- dollars: Σ total_charges discharged in the 90 days to as_of
 --   dnfb_days                 DOUBLE          -- days: dnfb_amount ÷ (gross_charges_90d_amount ÷ 90)
-with bounds as (
-    -- snapshot days: the requested range, clamped to the data (first discharge .. today or last discharge)
-    select
-        greatest($date_from, min(discharge_date)) as first_day,
-        least($date_to, greatest(current_date, max(discharge_date))) as last_day
-    from int_encounters
-),
-days as (
-    select cast(t.day as date) as day
-    from bounds as b, generate_series(b.first_day, b.last_day, interval 1 day) as t(day)
-),
-snapshots as (
-    -- one as-of date per period: its last day inside the range
-    select cast(date_trunc($grain, day) as date) as period, max(day) as as_of
-    from days
-    group by cast(date_trunc($grain, day) as date)
-),
-month_end_snapshots as (
-    -- month / quarter / year trends, snapshots at a month's last day, with the month of int_month_ends
-    -- that holds their state (after the table's last month nothing changes any more: that month's)
-    select s.period, s.as_of, least(cast(date_trunc('month', s.as_of) as date), t.last_month) as month
-    from snapshots as s
-    cross join (select max(month) as last_month from int_month_ends) as t
-    where $grain in ('month', 'quarter', 'year')
-      and s.as_of = last_day(s.as_of)
-),
+-- include: operations_trend_calendar
 at_month_ends as (
     -- their state: that month's rows of int_month_ends, whose open encounters carry their age at the
     -- month's end (capped at 31, beyond every bill hold)
@@ -490,11 +445,8 @@ at_month_ends as (
         coalesce(sum(m.gross_charges_90d_amount), 0) as gross_charges_90d_amount
     from month_end_snapshots as s
     join int_month_ends as m on m.month = s.month
-    where (array_length($facility) = 0 or list_contains($facility, m.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, m.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, m.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, m.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, m.service_line))
+    where true
+      -- include: filters_m
     group by s.period, s.as_of
 ),
 at_date_to as (
@@ -512,15 +464,7 @@ at_date_to as (
         ), 0) as dnfb_amount,
         coalesce(sum(e.total_charges) filter (where date_diff('day', e.discharge_date, $date_to) < 90), 0)
             as gross_charges_90d_amount
-    from int_encounters as e
-    where $grain in ('month', 'quarter', 'year')
-      and $date_to <> last_day($date_to)
-      and e.discharge_date <= $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_at_date_to_rows
 ),
 at_other_dates as (
     -- or on the day the range is clamped to (it runs past today and the data): that one date
@@ -541,35 +485,12 @@ at_other_dates as (
         coalesce(sum(e.total_charges) filter (
             where e.discharge_date <= s.as_of and date_diff('day', e.discharge_date, s.as_of) < 90
         ), 0) as gross_charges_90d_amount
-    from (
-        -- only the range's last day can end inside a month: one row or none (rare)
-        select s.period, s.as_of
-        from snapshots as s
-        join bounds as b on b.last_day = s.as_of
-        where $grain in ('month', 'quarter', 'year')
-          and s.as_of <> last_day(s.as_of)
-          and s.as_of <> $date_to
-    ) as s
-    cross join int_encounters as e
-    where e.discharge_date <= $date_to
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
-    group by s.period, s.as_of
+    -- include: operations_at_other_dates_rows
 ),
 kept as (
     -- day and week trends: every snapshot from dated changes
     select e.discharge_date, e.final_billed_date, e.total_charges
-    from int_encounters as e
-    where $grain in ('day', 'week')
-      and e.discharge_date is not null
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+    -- include: operations_kept_rows
 ),
 discharged as (
     -- per discharge day: encounters, their charges, and those that enter the DNFB bill_hold_days + 1

@@ -77,11 +77,7 @@ flows_by as (
     cross join encounter_dims as k
     where f.month between cast(date_trunc('month', $month) - interval 1 month as date)
                       and cast(date_trunc('month', $month) as date)
-      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, f.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+      -- include: filters_f
     group by 1, 2, 3
 ),
 drg_by as (
@@ -98,11 +94,7 @@ drg_by as (
     where e.discharge_date between cast(date_trunc('month', $month) - interval 1 month as date)
                                and cast(date_trunc('month', $month) + interval 1 month - interval 1 day as date)
       and e.patient_type = 'inpatient'
-      and (array_length($facility) = 0 or list_contains($facility, e.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, e.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, e.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, e.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, e.service_line))
+      -- include: filters_e
     group by 1, 2, 3
 ),
 denial_by as (
@@ -121,11 +113,7 @@ denial_by as (
     where c.submitted_date between cast(date_trunc('month', $month) - interval 1 month as date)
                                and cast(date_trunc('month', $month) + interval 1 month - interval 1 day as date)
       and c.is_denied
-      and (array_length($facility) = 0 or list_contains($facility, c.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, c.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, c.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, c.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, c.service_line))
+      -- include: filters_c
     group by 1, 2, 3, 4
 ),
 chart_type_by as (
@@ -142,11 +130,7 @@ chart_type_by as (
     from int_coding_activity as a
     where a.completed_date between cast(date_trunc('month', $month) - interval 1 month as date)
                                and cast(date_trunc('month', $month) + interval 1 month - interval 1 day as date)
-      and (array_length($facility) = 0 or list_contains($facility, a.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, a.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, a.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, a.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, a.service_line))
+      -- include: filters_a
     group by 1, 2, 3
 ),
 snapshot_by as (
@@ -177,11 +161,7 @@ snapshot_by as (
     join int_month_ends as s on s.month = m.state_month
     cross join encounter_dims as k
     where true
-      and (array_length($facility) = 0 or list_contains($facility, s.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, s.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, s.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, s.primary_payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, s.service_line))
+      -- include: filters_s
     group by 1, 2, 3
 ),
 parts as (
@@ -305,11 +285,7 @@ with facts as (
     where f.month between cast(date_trunc('month', $month) - interval 1 month as date)
                       and cast(date_trunc('month', $month) as date)
       and f.discharges is not null
-      and (array_length($facility) = 0 or list_contains($facility, f.facility_id))
-      and (array_length($patient_type) = 0 or list_contains($patient_type, f.patient_type))
-      and (array_length($financial_class) = 0 or list_contains($financial_class, f.financial_class))
-      and (array_length($payer) = 0 or list_contains($payer, f.payer))
-      and (array_length($service_line) = 0 or list_contains($service_line, f.service_line))
+      -- include: filters_f
 ),
 final as (
     select

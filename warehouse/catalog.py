@@ -15,12 +15,21 @@ Each ``.sql`` file holds one KPI family; each query in it starts with a header (
 mapping), validates them, executes the SQL unchanged with bound ``$params`` on a read-only cursor and
 checks the frame's columns and types against ``returns:``. This module is the only place that turns a
 DuckDB result into a Polars frame (the DuckDB 2.x API: ``con.sql(sql, params=...).pl()``).
+
+SQL shared by several queries is kept once as a fragment (``-- fragment: <name>`` blocks, those of
+more than one family in ``queries/_fragments.sql``) and pulled into a query by a line
+``-- include: <name>``. :func:`queries` expands the includes once, when it reads the files, so
+``Query.sql`` (what runs, what ``python -m warehouse.catalog NAME`` prints) is the whole SQL, and the
+parameter check runs on it. A fragment is plain text: it takes no arguments (values stay bound
+``$params``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import sys
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,7 +53,10 @@ SCALAR_TYPES: dict[str, pl.DataType] = {
     "TIMESTAMP": pl.Datetime("us"),
 }
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-_NAME_LINE = re.compile(r"^--\s*name:\s*(\S+)\s*$", re.MULTILINE)
+_BLOCK_LINE = re.compile(r"^--\s*(name|fragment):\s*(\S+)\s*$", re.MULTILINE)
+_INCLUDE_LINE = re.compile(r"^([ \t]*)--\s*include:(.*)$", re.MULTILINE)
+_INCLUDE_ANYWHERE = re.compile(r"--\s*include:")
+_FRAGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENTRY = re.compile(
     r"^--\s+([a-z_][a-z0-9_]*)\s+"  # name
     r"([A-Z]+(?:\(\d+,\s*\d+\))?(?:\[\])?)"  # TYPE, DECIMAL(p,s), TYPE[]
@@ -225,20 +237,85 @@ def _valid_type(sql_type: str) -> bool:
     return base in SCALAR_TYPES or bool(_DECIMAL.match(base))
 
 
-def parse_block(name: str, block: str, file: str) -> Query:
-    """Parse one query block (the text after its ``-- name:`` line) into a :class:`Query`.
+def parse_fragments(file: str, text: str) -> dict[str, str]:
+    """Return the fragments of one ``.sql`` file: ``{name: SQL text}``, includes not yet expanded.
+
+    A fragment is the text after its ``-- fragment: <name>`` line up to the next ``-- name:`` or
+    ``-- fragment:`` line; its first comment lines describe it and are not part of it.
 
     Raises:
-        CatalogError: the header breaks the grammar, or declared params differ from ``$params`` used.
+        CatalogError: a bad or repeated name, or a fragment with no description or no SQL.
+    """
+    found: dict[str, str] = {}
+    for kind, name, block in _blocks(text):
+        if kind != "fragment":
+            continue
+        where = f"{file}: fragment {name}"
+        if not _FRAGMENT_NAME.match(name):
+            raise CatalogError(f"{where}: a fragment name must be snake_case")
+        if name in found:
+            raise CatalogError(f"{where}: defined twice")
+        lines = block.splitlines()
+        described = False
+        while lines and lines[0].startswith("--") and not _INCLUDE_LINE.match(lines[0]):
+            lines.pop(0)
+            described = True
+        body = textwrap.dedent("\n".join(lines)).strip("\n").rstrip()
+        if not described or not body:
+            raise CatalogError(f"{where}: needs a description (comment lines) and SQL")
+        if body.rstrip().endswith(";"):
+            raise CatalogError(f"{where}: a fragment must not end with ';'")
+        found[name] = body
+    return found
+
+
+def expand(sql: str, fragments: Mapping[str, str], where: str, _stack: tuple[str, ...] = ()) -> str:
+    """Return ``sql`` with every ``-- include: <name>`` line replaced by that fragment, recursively.
+
+    The fragment's lines take the include line's indentation. ``where`` names the query (or fragment)
+    in errors.
+
+    Raises:
+        CatalogError: an unknown fragment, an include cycle, or an include line that names no fragment.
+    """
+
+    def include(match: re.Match[str]) -> str:
+        indent, name = match.group(1), match.group(2).strip()
+        if not _FRAGMENT_NAME.match(name):
+            raise CatalogError(f"{where}: cannot read include line {match.group(0).strip()!r}")
+        if name in _stack:
+            chain = " -> ".join((*_stack, name))
+            raise CatalogError(f"{where}: fragment {name!r} includes itself: {chain}")
+        if name not in fragments:
+            close = difflib.get_close_matches(name, list(fragments), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise CatalogError(f"{where}: includes unknown fragment {name!r}{hint}")
+        body = expand(fragments[name], fragments, where, (*_stack, name))
+        return "\n".join(indent + line if line.strip() else "" for line in body.splitlines())
+
+    expanded = _INCLUDE_LINE.sub(include, sql)
+    if not _stack and _INCLUDE_ANYWHERE.search(expanded):
+        raise CatalogError(f"{where}: an include must be a line of its own: `-- include: <fragment>`")
+    return expanded
+
+
+def parse_block(name: str, block: str, file: str, fragments: Mapping[str, str] | None = None) -> Query:
+    """Parse one query block (the text after its ``-- name:`` line) into a :class:`Query`.
+
+    ``-- include:`` lines of its SQL are expanded from ``fragments`` before the checks.
+
+    Raises:
+        CatalogError: the header breaks the grammar, an include names an unknown fragment or makes a
+            cycle, or declared params differ from the ``$params`` used (fragments included).
     """
     where = f"{file}: {name}"
     if not _QUERY_NAME.match(name) or name.split(".")[0] != file.removesuffix(".sql"):
         raise CatalogError(f"{where}: a name must be <family>.<snake_case> with the family = the file's stem")
     lines = block.splitlines()
     header: list[str] = []
-    while lines and lines[0].startswith("--"):
+    while lines and lines[0].startswith("--") and not _INCLUDE_LINE.match(lines[0]):
         header.append(lines.pop(0).rstrip())
-    sql = "\n".join(lines).strip().rstrip(";").strip()
+    sql = expand("\n".join(lines).strip().rstrip(";").strip(), fragments or {}, where)
     section, description = "description", []
     params: list[Param] = []
     returns: list[Column] = []
@@ -275,24 +352,55 @@ def parse_block(name: str, block: str, file: str) -> Query:
     return Query(name, " ".join(description), tuple(params), tuple(returns), sql, file)
 
 
-def parse_file(file: str, text: str) -> list[Query]:
-    """Parse every query of one ``.sql`` file."""
-    parts = _NAME_LINE.split(text)
-    return [parse_block(parts[i], parts[i + 1].lstrip("\n"), file) for i in range(1, len(parts), 2)]
+def _blocks(text: str) -> list[tuple[str, str, str]]:
+    """Split a file into ``(kind, name, text after the marker line)``, kind ``name`` or ``fragment``."""
+    parts = _BLOCK_LINE.split(text)
+    return [(parts[i], parts[i + 1], parts[i + 2].lstrip("\n")) for i in range(1, len(parts), 3)]
+
+
+def parse_file(file: str, text: str, fragments: Mapping[str, str] | None = None) -> list[Query]:
+    """Parse every query of one ``.sql`` file.
+
+    Its includes are expanded from ``fragments`` (default: none) and the file's own fragments.
+
+    Raises:
+        CatalogError: as :func:`parse_block`; or a fragment of the file differs from one of that name
+            in ``fragments``.
+    """
+    known = dict(fragments or {})
+    for name, body in parse_fragments(file, text).items():
+        if known.setdefault(name, body) != body:
+            raise CatalogError(f"{file}: fragment {name} is defined in another file too")
+    return [parse_block(name, block, file, known) for kind, name, block in _blocks(text) if kind == "name"]
 
 
 @lru_cache(maxsize=1)
 def queries() -> dict[str, Query]:
     """Return every query of the ``queries`` package, by name (parsed once per process).
 
+    Every file's fragments can be included by every query; each include is expanded here, once.
+
     Raises:
-        CatalogError: a file breaks the grammar, or two queries share a name.
+        CatalogError: a file breaks the grammar, two queries or two fragments share a name, or an
+            include names an unknown fragment or makes a cycle.
     """
+    texts = {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in sorted(files("queries").iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".sql")
+    }
+    fragments: dict[str, str] = {}
+    defined_in: dict[str, str] = {}
+    for file, text in texts.items():
+        for name, body in parse_fragments(file, text).items():
+            if name in fragments:
+                raise CatalogError(f"{file}: fragment {name} is also defined in {defined_in[name]}")
+            fragments[name], defined_in[name] = body, file
+    for name, body in fragments.items():  # an unused fragment must expand too
+        expand(body, fragments, f"{defined_in[name]}: fragment {name}", (name,))
     found: dict[str, Query] = {}
-    for entry in sorted(files("queries").iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
-        for q in parse_file(entry.name, entry.read_text(encoding="utf-8")):
+    for file, text in texts.items():
+        for q in parse_file(file, text, fragments):
             if q.name in found:
                 raise CatalogError(f"{q.file}: query {q.name} is also defined in {found[q.name].file}")
             found[q.name] = q
@@ -361,3 +469,21 @@ def check_frame(query: Query, frame: pl.DataFrame) -> None:
             raise CatalogError(
                 f"{query.name}.{col.name} returned {frame.schema[col.name]}, declared {col.type}"
             )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m warehouse.catalog NAME…``: print each query's SQL as it runs (includes expanded)."""
+    if not argv:
+        sys.stdout.write("usage: python -m warehouse.catalog NAME...  (`him query --list` shows the names)\n")
+        return 2
+    try:
+        for name in argv:
+            sys.stdout.write(f"-- name: {name}\n{get(name).sql}\n")
+    except HimError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -140,3 +140,87 @@ def test_output_contract_is_checked(empty):
     frame = pl.DataFrame({c: [] for c in q.column_names})
     with pytest.raises(CatalogError, match="declared"):
         catalog.check_frame(wrong, frame)
+
+
+# Fragments: `-- fragment: <name>` blocks, pulled into a query's SQL by a line `-- include: <name>`.
+FRAGMENTS = (
+    "-- fragment: kept\n-- rows of t under the filter\nfrom t\nwhere true\n  -- include: cond\n\n"
+    "-- fragment: cond\n-- the filter on t.d\nand t.d >= $d\n\n"
+)
+QUERY = (
+    "-- name: x.a\n-- Something. Grain: one row.\n-- params:\n--   d  DATE\n"
+    "-- returns:\n--   n  BIGINT  -- n\n"
+    "with r as (\n    select 1 as n\n    -- include: kept\n)\nselect * from r\n"
+)
+
+
+def test_include_expands_in_place_with_the_line_indentation():
+    (q,) = catalog.parse_file("x.sql", FRAGMENTS + QUERY)
+    assert q.sql == (
+        "with r as (\n    select 1 as n\n    from t\n    where true\n      and t.d >= $d\n)\nselect * from r"
+    )
+    # $d is used only inside a (nested) fragment: it is declared, and the check ran on the whole SQL
+    assert q.param_names == ("d",)
+    # a fragment given by another file (the catalog passes every file's) works the same
+    shared = catalog.parse_fragments("_fragments.sql", FRAGMENTS)
+    assert catalog.parse_file("x.sql", QUERY, shared)[0].sql == q.sql
+
+
+def test_include_at_the_start_of_the_sql_is_not_header():
+    # a query whose SQL starts with an include; a fragment whose body starts with one
+    starts = "-- fragment: s\n-- with clause\n-- include: r\n\n"
+    starts += "-- fragment: r\n-- r\nwith r as (select 1 as n)\n\n"
+    body = "with r as (\n    select 1 as n\n    -- include: kept\n)\n"
+    query = QUERY.replace(body, "-- include: s\n").replace("--   d  DATE\n", "")
+    (q,) = catalog.parse_file("x.sql", FRAGMENTS + starts + query)
+    assert q.sql == "with r as (select 1 as n)\nselect * from r"
+    assert q.description == "Something. Grain: one row."
+
+
+def test_include_of_unknown_fragment_names_query_and_fragment():
+    with pytest.raises(
+        CatalogError, match=r"x\.sql: x\.a: includes unknown fragment 'kep' \(did you mean kept\?\)"
+    ):
+        catalog.parse_file("x.sql", FRAGMENTS + QUERY.replace("include: kept", "include: kep"))
+
+
+def test_include_cycle_fails_naming_query_and_chain():
+    looped = FRAGMENTS.replace("and t.d >= $d", "and t.d >= $d\n-- include: kept")
+    with pytest.raises(CatalogError, match=r"x\.a: fragment 'kept' includes itself: kept -> cond -> kept"):
+        catalog.parse_file("x.sql", looped + QUERY)
+    with pytest.raises(CatalogError, match=r"x\.a: fragment .cond. includes itself: kept -> cond -> cond"):
+        catalog.parse_file("x.sql", FRAGMENTS.replace("and t.d >= $d", "-- include: cond") + QUERY)
+
+
+def test_params_of_fragments_must_be_declared_by_the_query():
+    undeclared = QUERY.replace("--   d  DATE\n", "")
+    with pytest.raises(CatalogError, match=r"declared params \[\] differ from \$params used \['d'\]"):
+        catalog.parse_file("x.sql", FRAGMENTS + undeclared)
+
+
+def test_include_lines_and_fragment_blocks_are_checked():
+    with pytest.raises(CatalogError, match="an include must be a line of its own"):
+        catalog.parse_file(
+            "x.sql", FRAGMENTS + QUERY.replace("select 1 as n\n    -- include", "select 1 as n -- include")
+        )
+    with pytest.raises(CatalogError, match="cannot read include line"):
+        catalog.parse_file("x.sql", FRAGMENTS + QUERY.replace("include: kept", "include: kept here"))
+    with pytest.raises(CatalogError, match="fragment kept: defined twice"):
+        catalog.parse_file("x.sql", FRAGMENTS + FRAGMENTS + QUERY)
+    with pytest.raises(CatalogError, match="fragment cond: needs a description"):
+        catalog.parse_file("x.sql", FRAGMENTS.replace("-- the filter on t.d\n", "") + QUERY)
+    with pytest.raises(CatalogError, match="fragment cond is defined in another file too"):
+        catalog.parse_file("x.sql", FRAGMENTS + QUERY, {"cond": "and true"})
+
+
+def test_catalog_sql_is_expanded_and_shown(capsys):
+    fragment_files = [e.name for e in files("queries").iterdir() if e.name == "_fragments.sql"]
+    assert fragment_files, "the shared fragments are package data"
+    for q in catalog.queries().values():
+        assert "include:" not in q.sql, q.name
+    q = catalog.get("operations.backlog_trend")
+    assert q.sql.startswith("with bounds as (")
+    assert "list_contains($facility, m.facility_id)" in q.sql
+    assert catalog.main(["operations.backlog_trend"]) == 0
+    assert capsys.readouterr().out == f"-- name: operations.backlog_trend\n{q.sql}\n"
+    assert catalog.main(["operations.nope"]) == 1
