@@ -115,6 +115,9 @@ def query_command(
     list_: Annotated[
         bool, typer.Option("--list", help="List every query with its params and returns.")
     ] = False,
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Print the query's whole SQL (fragments included); run nothing.")
+    ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Run a named KPI query of the catalog, or list them all with --list."""
@@ -123,6 +126,9 @@ def query_command(
         return
     if not name:
         raise UsageProblem("name a query (e.g. `him query denials.summary`) or use `him query --list`")
+    if sql:
+        _emit(catalog.get(name).sql, out)
+        return
     if fmt not in FORMATS:
         raise UsageProblem(f"--format {fmt!r} is not accepted; use one of {', '.join(FORMATS)}")
     if fmt == "parquet" and out is None:

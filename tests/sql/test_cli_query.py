@@ -36,6 +36,15 @@ def test_query_list(capsys):
         assert text in out
 
 
+def test_query_sql_prints_the_whole_sql_without_a_warehouse(tmp_path, capsys):
+    """--sql shows what runs: the includes expanded, nothing executed (no warehouse needed)."""
+    assert main(["query", "denials.summary", "--sql", "--warehouse", str(tmp_path / "none.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == catalog.get("denials.summary").sql.strip()
+    assert "-- include:" not in out
+    assert "$date_from" in out
+
+
 def test_query_json_equals_catalog(wpath, cli_con, capsys):
     args = [
         "query",
