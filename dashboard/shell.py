@@ -103,7 +103,7 @@ def view_of_controls(
     except InvalidFilter as exc:
         notices.append(f"{exc}; the previous filters were kept")
         filters = current.filters
-    view = state.ViewState(filters, current.table, current.columns)
+    view = state.ViewState(filters, current.table, current.columns, sort=current.sort)
     return state.without_defaults(view, defaults), tuple(notices)
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import tempfile
 import threading
@@ -569,9 +570,61 @@ def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return (frame.with_columns(exprs) if exprs else frame).to_dicts()
 
 
-# -- AG Grid's infinite row model ------------------------------------------------------------------
+# -- AG Grid's infinite row model and the URL's conditions -----------------------------------------
 
-_GRID_DATE_TYPES = {"equals", "notEqual", "lessThan", "greaterThan", "inRange", "blank", "notBlank"}
+_GRID_DATE_TYPES = frozenset(
+    {
+        "equals",
+        "notEqual",
+        "lessThan",
+        "lessThanOrEqual",
+        "greaterThan",
+        "greaterThanOrEqual",
+        "inRange",
+        "blank",
+        "notBlank",
+    }
+)
+#: Operators of each column kind (what the grid's column filters offer and the URL can say).
+KIND_OPERATORS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "text": frozenset(_TEXT_OPS | _NULL_OPS),
+        "number": frozenset(set(_COMPARE_OPS) | _NULL_OPS | {"inRange"}),
+        "date": _GRID_DATE_TYPES,
+        "timestamp": _GRID_DATE_TYPES,
+    }
+)
+#: The URL grammar of a condition value (``col.<column>=<value>``): an operator prefix, then the
+#: operand taken literally. Without a prefix a value is equality, or for numbers and dates a range
+#: ``low..high`` (inclusive), ``low..`` (≥) or ``..high`` (≤). ``*`` alone is "not blank", ``!*``
+#: alone "blank". Longest prefix first.
+URL_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("!=", "notEqual"),
+    ("!~", "notContains"),
+    ("!", "notEqual"),
+    ("~", "contains"),
+    ("^", "startsWith"),
+    ("$", "endsWith"),
+    (">=", "greaterThanOrEqual"),
+    ("<=", "lessThanOrEqual"),
+    (">", "greaterThan"),
+    ("<", "lessThan"),
+    ("=", "equals"),
+)
+URL_BLANK = "!*"
+URL_NOT_BLANK = "*"
+RANGE = ".."
+_URL_WRITE: Mapping[str, str] = MappingProxyType(
+    {
+        "notContains": "!~",
+        "contains": "~",
+        "startsWith": "^",
+        "endsWith": "$",
+        "greaterThan": ">",
+        "lessThan": "<",
+    }
+)
+_OPERATOR_START = frozenset("!~^$<>=*")
 
 
 def _grid_conditions(column: str, model: Mapping[str, Any]) -> list[Condition]:
@@ -588,11 +641,153 @@ def _grid_conditions(column: str, model: Mapping[str, Any]) -> list[Condition]:
 
 
 def fixed_condition(column: str, value: str, kind: ColumnKind) -> Condition:
-    """Return a URL condition: ``value`` is equality, ``low..high`` an inclusive range (not for text)."""
-    if kind != "text" and ".." in value:
-        low, high = value.split("..", 1)
-        return Condition(column, "inRange", low or None, high or None)
-    return Condition(column, "equals", value)
+    """Return the condition a URL value states (the grammar of :data:`URL_PREFIXES`), not yet typed.
+
+    ``E11`` is equality, ``~E11`` contains, ``!~E11`` does not contain, ``^E1`` starts with, ``$.9``
+    ends with, ``!E11`` (or ``!=E11``) is not equal, ``=~E11`` equality with a value that starts with
+    an operator character; ``>5``, ``<5``; ``5..9``, ``5..`` and ``..9`` (numbers and dates only: a
+    text value holding ``..`` is equality); ``*`` not blank and ``!*`` blank.
+
+    Raises:
+        ExplorerError: the operator does not apply to the column's kind (``~`` on a number).
+    """
+    if value in (URL_BLANK, URL_NOT_BLANK):
+        cond = Condition(column, "blank" if value == URL_BLANK else "notBlank")
+    else:
+        prefix, op = next(((p, o) for p, o in URL_PREFIXES if value.startswith(p)), ("", "equals"))
+        operand = value[len(prefix) :]
+        if not prefix and kind != "text" and RANGE in value:
+            low, high = (part or None for part in value.split(RANGE, 1))
+            if low is not None and high is not None:
+                cond = Condition(column, "inRange", low, high)
+            elif low is not None or high is not None:
+                cond = Condition(
+                    column, "greaterThanOrEqual" if high is None else "lessThanOrEqual", low or high
+                )
+            else:
+                raise ExplorerError(f"{column}: {value!r} has neither end of a range")
+        else:
+            cond = Condition(column, op, operand)
+    if cond.op not in KIND_OPERATORS[kind]:
+        raise ExplorerError(f"{column}: {cond.op} does not apply to a {kind} column")
+    return cond
+
+
+def typed_condition(cond: Condition, kind: ColumnKind) -> Condition:
+    """Return the condition with its values of the column's type (numbers, dates, text), checked.
+
+    Two conditions that select the same rows are then equal (``"1000"``, ``1000`` and ``1000.0``;
+    ``"2025-01-01"`` and the grid's ``"2025-01-01 00:00:00"``).
+
+    Raises:
+        ExplorerError: an operator that does not apply to the kind, a missing value, a value of the
+            wrong type (or a number that is not finite).
+    """
+    if cond.op not in KIND_OPERATORS[kind]:
+        if cond.op not in OPERATORS:
+            raise ExplorerError(
+                f"operator {cond.op!r} is not accepted; use one of {', '.join(sorted(OPERATORS))}"
+            )
+        raise ExplorerError(f"{cond.column}: {cond.op} does not apply to a {kind} column")
+    if cond.op in _NULL_OPS:
+        return Condition(cond.column, cond.op)
+    if cond.value is None or (cond.op == "inRange" and cond.value_to is None):
+        raise ExplorerError(
+            f"{cond.column}: {cond.op} needs {'two values' if cond.op == 'inRange' else 'a value'}"
+        )
+    values = [_value(kind, v, cond.column) for v in (cond.value, cond.value_to) if v is not None]
+    if kind == "number" and not all(math.isfinite(v) for v in values):
+        raise ExplorerError(f"{cond.column}: {cond.value!r} is not a number value")
+    return Condition(cond.column, cond.op, values[0], values[1] if cond.op == "inRange" else None)
+
+
+def _operand_text(value: Any) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def url_value(cond: Condition, kind: ColumnKind) -> str:
+    """Return the URL value of a condition (the inverse of :func:`fixed_condition`, canonical).
+
+    Raises:
+        ExplorerError: as :func:`typed_condition`.
+    """
+    c = typed_condition(cond, kind)
+    if c.op in _NULL_OPS:
+        return URL_BLANK if c.op == "blank" else URL_NOT_BLANK
+    text = _operand_text(c.value)
+    if c.op == "inRange":
+        return f"{text}{RANGE}{_operand_text(c.value_to)}"
+    if c.op == "greaterThanOrEqual":
+        return f"{text}{RANGE}"
+    if c.op == "lessThanOrEqual":
+        return f"{RANGE}{text}"
+    if c.op in _URL_WRITE:
+        return _URL_WRITE[c.op] + text
+    plain = not text[:1] or text[0] not in _OPERATOR_START
+    if c.op == "notEqual":
+        return ("!" if plain else "!=") + text
+    return text if plain and (kind == "text" or RANGE not in text) else "=" + text
+
+
+def grid_filter(cond: Condition, kind: ColumnKind) -> dict[str, Any]:
+    """Return AG Grid's filter model entry of a condition (the inverse of the grid's translation).
+
+    Raises:
+        ExplorerError: as :func:`typed_condition`.
+    """
+    c = typed_condition(cond, kind)
+    if kind in ("date", "timestamp"):
+        model: dict[str, Any] = {"filterType": "date", "type": c.op}
+        if c.op not in _NULL_OPS:
+            model["dateFrom"] = f"{c.value.isoformat()} 00:00:00"
+            model["dateTo"] = f"{c.value_to.isoformat()} 00:00:00" if c.value_to is not None else None
+        return model
+    model = {"filterType": kind, "type": c.op}
+    if c.op not in _NULL_OPS:
+        model["filter"] = c.value
+        if c.value_to is not None:
+            model["filterTo"] = c.value_to
+    return model
+
+
+def grid_where(name: str, filter_model: Mapping[str, Any] | None) -> list[Condition]:
+    """Return the typed conditions of AG Grid's filter model on a table, in the table's column order.
+
+    The order is the table's, not the model's, so the same filters always make the same request.
+
+    Raises:
+        ExplorerError: an unknown column or operator, OR between conditions, or a bad value.
+    """
+    kinds = _kinds(name)
+    where: list[Condition] = []
+    for column, model in (filter_model or {}).items():
+        if column not in kinds:
+            raise ExplorerError(f"{column!r} is not a column of {name}")
+        if not isinstance(model, Mapping):
+            raise ExplorerError(f"{column}: the filter is not a model")
+        where.extend(typed_condition(c, kinds[column]) for c in _grid_conditions(column, model))
+    order = list(kinds)
+    return sorted(where, key=lambda c: order.index(c.column))
+
+
+def grid_sort(name: str, sort_model: Sequence[Any] | None) -> list[Sort]:
+    """Return the sort keys of AG Grid's sort model on a table, in order.
+
+    Raises:
+        ExplorerError: a column that is not one of the table's.
+    """
+    allowed = filterable_columns(name)
+    sort = []
+    for item in sort_model or []:
+        column = item.get("colId") if isinstance(item, Mapping) else None
+        if column not in allowed:
+            raise ExplorerError(f"cannot sort on {column!r}")
+        sort.append(Sort(column, item.get("sort") == "desc"))
+    return sort
 
 
 def from_grid(
@@ -603,29 +798,28 @@ def from_grid(
 ) -> tuple[Request, int, int]:
     """Translate an AG Grid ``getRowsRequest`` into a validated request, offset and limit.
 
+    Conditions carry values of their column's type (:func:`typed_condition`), so the same rows asked
+    for by the grid or by a URL make the same request.
+
     Args:
         name: the Explorer table.
         filters: the dashboard's filters.
         grid_request: ``{startRow, endRow, sortModel, filterModel}`` as the grid sends it.
-        fixed: conditions from the URL (``col.<column>=<value>`` or ``=<low>..<high>``).
+        fixed: conditions from the URL that the grid does not show (``col.<column>=<value>`` in the
+            grammar of :func:`fixed_condition`).
 
     Raises:
         ExplorerError: an unknown column or operator, or a value of the wrong type.
     """
     req = dict(grid_request or {})
-    allowed = filterable_columns(name)
     kinds = _kinds(name)
-    where = [fixed_condition(c, v, kinds.get(c, "text")) for c, v in fixed]
-    for column, model in (req.get("filterModel") or {}).items():
-        if column not in allowed:
+    where = []
+    for column, value in fixed:
+        if column not in kinds:
             raise ExplorerError(f"{column!r} is not a column of {name}")
-        where.extend(_grid_conditions(column, model))
-    sort = []
-    for item in req.get("sortModel") or []:
-        column = item.get("colId")
-        if column not in allowed:
-            raise ExplorerError(f"cannot sort on {column!r}")
-        sort.append(Sort(column, item.get("sort") == "desc"))
+        where.append(typed_condition(fixed_condition(column, value, kinds[column]), kinds[column]))
+    where.extend(grid_where(name, req.get("filterModel")))
+    sort = grid_sort(name, req.get("sortModel"))
     start, end = req.get("startRow"), req.get("endRow")
     offset = clamp_page(start, 1)[0]
     limit = clamp_page(0, int(end) - offset if isinstance(end, int | float) else 100)[1]

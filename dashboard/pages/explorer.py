@@ -3,7 +3,16 @@
 The grid uses AG Grid's infinite row model: it asks for blocks of rows as it scrolls
 (``getRowsRequest``) and this page answers each block from :mod:`warehouse.explorer`, so the browser
 never holds the table. A new grid (a new id) is made whenever the filters change, which empties its
-cache. Exports are plain links to the streaming route of :mod:`dashboard.exports`: de-identified
+cache.
+
+The grid's filters and sort live in the URL (``col.<column>=…``, ``sort=…``: :mod:`dashboard.state`),
+so a copied link reproduces the view. A new grid starts with the URL's (AG Grid's ``initialState``:
+they show in its column filters and its first block asks for them); when the user changes them, the
+grid's next first block goes (:func:`url_of`) into the query string, which replaces the address (no
+new history entry, no page render) and the shell's store; the grid on screen already shows that
+state, so it is kept (:func:`refresh`). Rows are always those of the grid's own models plus the URL's
+fixed conditions (a second condition on a column: a badge), never the URL's shown conditions twice.
+Exports are plain links to the streaming route of :mod:`dashboard.exports`: de-identified
 (Safe Harbor) always, and a limited data set (dates and ZIP3 kept) once a data use agreement reference
 is typed in (the server checks it again and records it in the audit log).
 """
@@ -70,13 +79,79 @@ _NUMBER_OPTIONS = [
     "blank",
     "notBlank",
 ]
-_DATE_OPTIONS = ["equals", "notEqual", "lessThan", "greaterThan", "inRange", "blank", "notBlank"]
+_DATE_OPTIONS = [
+    "equals",
+    "notEqual",
+    "lessThan",
+    "lessThanOrEqual",
+    "greaterThan",
+    "greaterThanOrEqual",
+    "inRange",
+    "blank",
+    "notBlank",
+]
+#: The column filters' options per kind (each the operators the URL grammar states for it).
+FILTER_OPTIONS: Mapping[str, list[str]] = {
+    "text": _TEXT_OPTIONS,
+    "number": _NUMBER_OPTIONS,
+    "date": _DATE_OPTIONS,
+    "timestamp": _DATE_OPTIONS,
+}
+#: Page-local stores (ids under the "explorer-" policy): the grid and models of its last first block
+#: (a browser-side memo), the models after the user changed them, the query string stating them.
+GRID_SEEN = "explorer-grid-seen"
+GRID_MODELS = "explorer-grid-models"
+URL_SEARCH = "explorer-url-search"
+#: The key of AG Grid's ``context`` (sent back with every block request) that marks this page's grid.
+GRID_CONTEXT = "grid"
+#: Browser side, no request: a grid's first block with new models → GRID_MODELS (a new grid's first
+#: block is the URL's own models: only remembered). Later blocks change nothing.
+_MODELS_CHANGED_JS = """
+function(requests, gridIds, seen) {
+    const no = window.dash_clientside.no_update;
+    const request = (requests || [])[0];
+    const grid = (gridIds || [])[0];
+    if (!request || !grid || request.startRow) { return [no, no]; }
+    const models = {filterModel: request.filterModel || {}, sortModel: request.sortModel || []};
+    const memo = {view: grid.view, models: models};
+    if (!seen || seen.view !== grid.view) { return [memo, no]; }
+    if (JSON.stringify(seen.models) === JSON.stringify(models)) { return [no, no]; }
+    return [memo, models];
+}
+"""
+#: Browser side: the new query string replaces the address (no history entry, no page render) and
+#: becomes the shell's URL search, which updates the filter store.
+_REPLACE_URL_JS = """
+function(search) {
+    const no = window.dash_clientside.no_update;
+    if (typeof search !== "string" || search === window.location.search) { return no; }
+    const url = window.location.pathname + search + window.location.hash;
+    window.history.replaceState(window.history.state, "", url);
+    return search;
+}
+"""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _grid_key(view: state.ViewState) -> tuple[str, str]:
+    """Digests of the view without its grid part, and of the grid part.
+
+    The first covers filters, table and fixed conditions; the second the shown conditions (in any
+    order) and the sort.
+    """
+    shown, fixed = state.grid_split(view)
+    base = state.to_search(replace(view, columns=fixed, sort=(), notices=()))
+    part = state.to_search(state.ViewState(columns=tuple(sorted(shown)), sort=view.sort))
+    return _digest(base), _digest(part)
 
 
 def grid_id(store: Mapping[str, Any] | None) -> dict[str, str]:
     """Return the grid's id for a filter state (a new state, a new grid with an empty cache)."""
-    key = hashlib.sha256(str((store or {}).get("resolved", "")).encode()).hexdigest()[:12]
-    return {"type": ids.EXP_GRID, "view": key}
+    base, part = _grid_key(state.parse((store or {}).get("resolved")))
+    return {"type": ids.EXP_GRID, "view": f"{base}-{part}"}
 
 
 def column_defs(table: str) -> list[dict[str, Any]]:
@@ -84,7 +159,7 @@ def column_defs(table: str) -> list[dict[str, Any]]:
     out = []
     for col in explorer.columns(table):
         kind = explorer.column_kind(col.type)
-        options = {"text": _TEXT_OPTIONS, "number": _NUMBER_OPTIONS}.get(kind, _DATE_OPTIONS)
+        options = FILTER_OPTIONS[kind]
         d: dict[str, Any] = {
             "field": col.name,
             "headerName": col.name.replace("_", " "),
@@ -111,37 +186,80 @@ def table_of(view: state.ViewState) -> str:
     return view.table or explorer.DEFAULT_TABLE
 
 
+def initial_state(view: state.ViewState) -> dict[str, Any]:
+    """Return AG Grid's ``initialState`` for the view: the URL's shown conditions and sort."""
+    models = state.grid_models(view)
+    out: dict[str, Any] = {}
+    if models["filterModel"]:
+        out["filter"] = {"filterModel": models["filterModel"]}
+    if models["sortModel"]:
+        out["sort"] = {"sortModel": models["sortModel"]}
+    return out
+
+
 def grid(view: state.ViewState, store: Mapping[str, Any] | None) -> dag.AgGrid:
-    """Return a fresh grid for the view's table."""
+    """Return a fresh grid for the view's table, its column filters and sort those of the URL."""
     table = table_of(view)
+    options: dict[str, Any] = {
+        "cacheBlockSize": BLOCK_ROWS,
+        "maxBlocksInCache": 20,
+        "infiniteInitialRowCount": 1,
+        "rowBuffer": 0,
+        "ensureDomOrder": True,
+        "enableCellTextSelection": True,
+        "tooltipShowDelay": 300,
+    }
+    initial = initial_state(view)
+    if initial:
+        options["initialState"] = initial
+    key = grid_id(store)
+    options["context"] = {GRID_CONTEXT: key["view"]}
     return dag.AgGrid(
-        id=grid_id(store),
+        id=key,
         columnDefs=column_defs(table),
         rowModelType="infinite",
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "floatingFilter": False},
-        dashGridOptions={
-            "cacheBlockSize": BLOCK_ROWS,
-            "maxBlocksInCache": 20,
-            "infiniteInitialRowCount": 1,
-            "rowBuffer": 0,
-            "ensureDomOrder": True,
-            "enableCellTextSelection": True,
-            "tooltipShowDelay": 300,
-        },
+        dashGridOptions=options,
         style={"height": "560px", "width": "100%"},
     )
 
 
+_WORDS = {
+    "equals": "",
+    "notEqual": "not ",
+    "contains": "contains ",
+    "notContains": "does not contain ",
+    "startsWith": "starts with ",
+    "endsWith": "ends with ",
+    "lessThan": "< ",
+    "lessThanOrEqual": "≤ ",
+    "greaterThan": "> ",
+    "greaterThanOrEqual": "≥ ",
+}
+
+
+def describe(view: state.ViewState, column: str, value: str) -> str:
+    """Return a URL condition in words (``age years: 18 to 44``, ``code: contains E11``)."""
+    kind = explorer.column_kind(next(c.type for c in explorer.columns(table_of(view)) if c.name == column))
+    cond = explorer.fixed_condition(column, value, kind)
+    if cond.op in ("blank", "notBlank"):
+        words = "blank" if cond.op == "blank" else "not blank"
+    elif cond.op == "inRange":
+        words = f"{cond.value} to {cond.value_to}"
+    else:
+        words = f"{_WORDS[cond.op]}{cond.value}"
+    return f"{column.replace('_', ' ')}: {words}"
+
+
 def conditions(view: state.ViewState) -> list[Any]:
-    """Return the URL's column conditions as badges, each with a link that removes it."""
+    """Return the URL's fixed conditions (not shown in a column filter) as badges, each removable."""
     out: list[Any] = []
-    for column, value in view.columns:
+    for column, value in state.grid_split(view)[1]:
         rest = tuple(c for c in view.columns if c != (column, value))
-        shown = value.replace("..", " to ") if ".." in value else value
         out.append(
             html.Span(
                 [
-                    f"{column.replace('_', ' ')}: {shown} ",
+                    f"{describe(view, column, value)} ",
                     dcc.Link(
                         "×",
                         href=state.href(PATH, replace(view, columns=rest)),
@@ -156,23 +274,110 @@ def conditions(view: state.ViewState) -> list[Any]:
     return out
 
 
-def refresh(store: Mapping[str, Any] | None, shown: str | None = None) -> tuple[Any, Any, list[Any]]:
-    """Callback: new filters → a new grid, the table picker's value, the URL's column conditions.
+def _grid_shows(
+    view: state.ViewState,
+    store: Mapping[str, Any] | None,
+    grid_ids: Sequence[Any] | None,
+    grid_requests: Sequence[Any] | None,
+) -> bool:
+    """True when the grid on screen already shows the view (the URL changed after the grid did)."""
+    current = next(iter(grid_ids or []), None)
+    if not isinstance(current, Mapping):
+        return False
+    base, _, part = str(current.get("view", "")).partition("-")
+    wanted_base, _, wanted_part = grid_id(store)["view"].partition("-")
+    if base != wanted_base:
+        return False
+    request = next((r for r in grid_requests or [] if isinstance(r, Mapping)), None)
+    if request is None:  # no block asked for yet: the grid holds what it was made with
+        return part == wanted_part
+    try:
+        return _grid_key(state.with_grid(view, request)) == _grid_key(view)
+    except HimError:
+        return False
+
+
+def refresh(
+    store: Mapping[str, Any] | None,
+    shown: str | None = None,
+    grid_ids: Sequence[Any] | None = None,
+    grid_requests: Sequence[Any] | None = None,
+) -> tuple[Any, Any, list[Any]]:
+    """Callback: new filters → a new grid, the table picker's value, the URL's fixed conditions.
 
     ``shown`` is the picker's value: the layout already shows the URL's table, so it is written only
-    when it differs (writing it would fire :func:`choose_table` for nothing).
+    when it differs (writing it would fire :func:`choose_table` for nothing). The grid on screen
+    (``grid_ids``, its last block request in ``grid_requests``) is kept when it already shows the
+    view: the URL followed the grid's own filters or sort.
     """
     view = data.view(store)
     table = table_of(view)
-    return grid(view, store), dash.no_update if shown == table else table, conditions(view)
+    keep = _grid_shows(view, store, grid_ids, grid_requests)
+    return (
+        dash.no_update if keep else grid(view, store),
+        dash.no_update if shown == table else table,
+        conditions(view),
+    )
 
 
 def request_of(
     grid_request: Mapping[str, Any] | None, store: Mapping[str, Any] | None
 ) -> tuple[Any, int, int]:
-    """Return the validated explorer request, offset and limit of a grid's block request."""
+    """Return the validated explorer request, offset and limit of a grid's block request.
+
+    The models and URL conditions of :func:`grid_args`: each condition applies once.
+    """
     view = data.view(store)
-    return explorer.from_grid(table_of(view), view.filters, grid_request, view.columns)
+    models, fixed = grid_args(grid_request, view)
+    return explorer.from_grid(table_of(view), view.filters, models, fixed)
+
+
+def grid_args(
+    grid_request: Mapping[str, Any] | None, view: state.ViewState
+) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    """Return the grid models a block request stands for and the URL conditions to apply beside them.
+
+    * A request of this page's grid (its ``context`` names the grid): the grid's own models, which
+      it started from the URL's and the user may have changed since, plus the URL's fixed conditions.
+    * No request yet (a new grid, before its first block): the URL's models and fixed conditions.
+    * A request made elsewhere (no such context): every URL condition, and its models (the URL's
+      sort when it names none), as before the grid's models went into the URL.
+    """
+    url = state.grid_models(view)
+    if grid_request is None:
+        return url, state.grid_split(view)[1]
+    context = grid_request.get("context")
+    if isinstance(context, Mapping) and GRID_CONTEXT in context:
+        return dict(grid_request), state.grid_split(view)[1]
+    return {"sortModel": url["sortModel"], **grid_request}, view.columns
+
+
+def export_args(
+    resolved: str | None, grid_request: Mapping[str, Any] | None
+) -> tuple[str, Mapping[str, Any]]:
+    """Return the export links' query string and grid models: what the grid shows, as it shows it.
+
+    The query string keeps the view's filters and table and the URL conditions of :func:`grid_args`;
+    the grid's filters and sort go in the grid models, so nothing applies twice.
+    """
+    view = state.parse(resolved)
+    models, fixed = grid_args(grid_request, view)
+    return state.to_search(replace(view, columns=fixed, sort=())), models
+
+
+def url_of(models: Mapping[str, Any] | None, store: Mapping[str, Any] | None) -> Any:
+    """Callback: the grid's filters or sort changed → the query string stating them (else no_update).
+
+    Only what the user typed goes into it (columns, operators, operands), checked like any URL value.
+    """
+    if not isinstance(models, Mapping):
+        return dash.no_update
+    search = (store or {}).get("search") or ""
+    try:
+        new = state.to_search(state.with_grid(state.parse(search), models))
+    except HimError:
+        return dash.no_update
+    return dash.no_update if new == search else new
 
 
 def rows(grid_request: Mapping[str, Any] | None, store: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -197,8 +402,8 @@ def status(grid_requests: Sequence[Mapping[str, Any] | None], store: Mapping[str
     # A new grid fires this before it asks for its first block (grid_request None): the count it
     # computes then, while the browser sets the grid up, is the one its first block asks for (kept
     # per request by warehouse.explorer), so it is not skipped.
-    resolved = (store or {}).get("resolved", "")
-    hrefs = [exports.export_href(fmt, resolved, grid_request) for fmt, _, _ in FORMATS]
+    search, models = export_args((store or {}).get("resolved"), grid_request)
+    hrefs = [exports.export_href(fmt, search, models) for fmt, _, _ in FORMATS]
     try:
         request, _, _ = request_of(grid_request, store)
         count = explorer.count(request)
@@ -225,8 +430,8 @@ def limited_links(
     grid_request = next((r for r in grid_requests or [] if r), None)
     if grid_request and grid_request.get("startRow") and dash.ctx.triggered_id != ids.EXP_LDS_DUA:
         return [dash.no_update] * (2 * len(LIMITED_FORMATS) + 1)  # later blocks: nothing changed
-    resolved = (store or {}).get("resolved", "")
-    hrefs = [exports.limited_href(fmt, resolved, grid_request, dua) for fmt, _, _ in LIMITED_FORMATS]
+    search, models = export_args((store or {}).get("resolved"), grid_request)
+    hrefs = [exports.limited_href(fmt, search, models, dua) for fmt, _, _ in LIMITED_FORMATS]
     enabled, classes = export_links.link_classes(hrefs, LINK_CLASS)
     hint = "" if enabled else DUA_HINT
     return [*hrefs, *classes, hint]
@@ -263,11 +468,11 @@ def limited_control() -> html.Div:
 
 
 def choose_table(value: str | None, store: Mapping[str, Any] | None) -> Any:
-    """Callback: a table picked → the Explorer on that table (column conditions belong to the old one)."""
+    """Callback: a table picked → the Explorer on that table (conditions and sort belong to the old one)."""
     view = state.parse((store or {}).get("search"))
     if not value or value == table_of(view) or value not in explorer.TABLES:
         return dash.no_update
-    return state.href(PATH, replace(view, table=value, columns=()))
+    return state.href(PATH, replace(view, table=value, columns=(), sort=()))
 
 
 def layout(**query: Any) -> html.Div:
@@ -289,6 +494,9 @@ def layout(**query: Any) -> html.Div:
     return html.Div(
         [
             callbacks.nav(NAV),
+            dcc.Store(id=GRID_SEEN, storage_type="memory"),
+            dcc.Store(id=GRID_MODELS, storage_type="memory"),
+            dcc.Store(id=URL_SEARCH, storage_type="memory"),
             page.header(
                 "Explorer",
                 "The rows behind every number: pick a table, filter and sort it in the column "
@@ -354,6 +562,8 @@ def register(app: dash.Dash) -> None:
         Output(ids.EXP_CONDITIONS, "children"),
         Input(ids.FILTERS, "data"),
         State(ids.EXP_TABLE, "value"),
+        State({"type": ids.EXP_GRID, "view": ALL}, "id"),
+        State({"type": ids.EXP_GRID, "view": ALL}, "getRowsRequest"),
     )(refresh)
     app.callback(
         Output({"type": ids.EXP_GRID, "view": MATCH}, "getRowsResponse"),
@@ -378,6 +588,28 @@ def register(app: dash.Dash) -> None:
         State(ids.FILTERS, "data"),
         prevent_initial_call=True,
     )(limited_links)
+    # The grid's filters and sort → the URL: two browser-side steps around one request per change.
+    app.clientside_callback(
+        _MODELS_CHANGED_JS,
+        Output(GRID_SEEN, "data"),
+        Output(GRID_MODELS, "data"),
+        Input({"type": ids.EXP_GRID, "view": ALL}, "getRowsRequest"),
+        State({"type": ids.EXP_GRID, "view": ALL}, "id"),
+        State(GRID_SEEN, "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(URL_SEARCH, "data"),
+        Input(GRID_MODELS, "data"),
+        State(ids.FILTERS, "data"),
+        prevent_initial_call=True,
+    )(url_of)
+    app.clientside_callback(
+        _REPLACE_URL_JS,
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(URL_SEARCH, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(  # the page's own Location: nothing is sent until a table is picked
         Output(callbacks.nav_id(NAV), "href"),
         Input(ids.EXP_TABLE, "value"),

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 import pytest
 from browser_helpers import RECORD_CALLBACKS_JS, ROOT, Page
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -343,4 +344,85 @@ def test_the_scorecard_downloads_the_monthly_report_for_its_month_and_filters(
     expected = him_kpi(demo_warehouse, "2026-03", "--facility", "FAC01")
     for key in ("discharges", "inpatient_discharges", "charts_coded", "coding_backlog", "dnfb_count"):
         assert values[key] == expected[key], key
+    assert page.errors() == []
+
+
+def _grid_row_count(page: Page) -> int:
+    return int(page.driver.find_element(By.CSS_SELECTOR, "[data-row-count]").get_attribute("data-row-count"))
+
+
+def _first_row(page: Page, column: str) -> str:
+    cell = f'.ag-center-cols-container .ag-row[row-index="0"] .ag-cell[col-id="{column}"]'
+    return page.driver.find_element(By.CSS_SELECTOR, cell).text
+
+
+def test_the_explorer_grid_filter_and_sort_go_into_a_link_that_reproduces_the_view(
+    page: Page, demo_warehouse: WarehousePaths
+) -> None:
+    page.open("/explorer?from=2025-01-01&to=2025-12-31&table=claims", fresh=True)
+    history = page.driver.execute_script("return window.history.length")
+    everything = _grid_row_count(page)
+    header = '.ag-header-cell[col-id="billed_amount"]'
+    page.driver.find_element(By.CSS_SELECTOR, f"{header} .ag-header-cell-label").click()
+    page.settled()
+    page.driver.find_element(By.CSS_SELECTOR, f"{header} .ag-header-cell-label").click()  # descending
+    page.settled()
+    assert page.search() == "?from=2025-01-01&to=2025-12-31&table=claims&sort=-billed_amount"
+    grid = page.driver.find_element(By.CSS_SELECTOR, ".ag-root-wrapper")
+    payer = '.ag-header-cell[col-id="payer"]'
+    ActionChains(page.driver).move_to_element(page.driver.find_element(By.CSS_SELECTOR, payer)).perform()
+    page.driver.find_element(By.CSS_SELECTOR, f"{payer} .ag-header-cell-filter-button").click()
+    box = page.driver.find_element(By.CSS_SELECTOR, ".ag-filter-body input")
+    box.send_keys("medic")
+    page.driver.find_element(
+        By.CSS_SELECTOR, ".ag-filter-apply-panel button[data-ref=applyFilterButton]"
+    ).click()
+    page.settled()
+    search = page.search()
+    assert search == "?from=2025-01-01&to=2025-12-31&table=claims&col.payer=~medic&sort=-billed_amount"
+    assert page.driver.execute_script("return window.history.length") == history  # replaced, not pushed
+    assert grid.is_displayed()  # the same grid (a new one would have made this element stale)
+    shown = _grid_row_count(page)
+    first = _first_row(page, "claim_id")
+    request = explorer.Request(
+        "claims",
+        Filters(date_from="2025-01-01", date_to="2025-12-31"),
+        (explorer.Condition("payer", "contains", "medic"),),
+        (explorer.Sort("billed_amount", descending=True),),
+    )
+    assert shown == explorer.count(request, con=reader(demo_warehouse).cursor()) < everything
+    assert first == explorer.page(request, 0, 1, con=reader(demo_warehouse).cursor())["claim_id"][0]
+    page.open("/explorer" + search, fresh=True)  # the copied link, in a new page load
+    assert page.search() == search
+    assert (_grid_row_count(page), _first_row(page, "claim_id")) == (shown, first)
+    assert page.driver.find_elements(By.CSS_SELECTOR, f"{payer}.ag-header-cell-filtered")  # in its filter
+    assert not page.driver.find_elements(By.CSS_SELECTOR, ".explorer-condition")  # not twice
+    assert page.driver.find_element(By.CSS_SELECTOR, header).get_attribute("aria-sort") == "descending"
+    # Clearing the URL's condition in the grid clears it from the rows and the URL (applied once).
+    ActionChains(page.driver).move_to_element(page.driver.find_element(By.CSS_SELECTOR, payer)).perform()
+    page.driver.find_element(By.CSS_SELECTOR, f"{payer} .ag-header-cell-filter-button").click()
+    page.driver.find_element(
+        By.CSS_SELECTOR, ".ag-filter-apply-panel button[data-ref=resetFilterButton]"
+    ).click()
+    page.settled()
+    assert page.search() == "?from=2025-01-01&to=2025-12-31&table=claims&sort=-billed_amount"
+    assert _grid_row_count(page) == everything
+    # An open date range shows in its column filter; a second condition on a column is a badge.
+    page.open(
+        "/explorer?table=claims&col.submitted_date=2025-07-01..&col.billed_amount=1000..&col.billed_amount=<5000"
+    )
+    both = explorer.Request(
+        "claims",
+        Filters(),
+        (
+            explorer.Condition("submitted_date", "greaterThanOrEqual", "2025-07-01"),
+            explorer.Condition("billed_amount", "greaterThanOrEqual", 1000),
+            explorer.Condition("billed_amount", "lessThan", 5000),
+        ),
+    )
+    assert _grid_row_count(page) == explorer.count(both, con=reader(demo_warehouse).cursor()) > 0
+    filtered = page.driver.find_elements(By.CSS_SELECTOR, ".ag-header-cell-filtered")
+    assert {f.get_attribute("col-id") for f in filtered} == {"submitted_date", "billed_amount"}
+    badges = page.driver.find_elements(By.CSS_SELECTOR, ".explorer-condition")
+    assert [b.get_attribute("data-column") for b in badges] == ["billed_amount"]
     assert page.errors() == []

@@ -7,14 +7,17 @@ import datetime as dt
 import io
 import json
 import zipfile
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
+import dash
 import duckdb
 import polars as pl
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from dashboard.app import app  # noqa: F401  (registers the pages)
 from dashboard.exports import export_href
@@ -175,7 +178,7 @@ def test_grid_requests_translate_to_validated_requests() -> None:
     with pytest.raises(explorer.ExplorerError, match="cannot sort"):
         explorer.from_grid("claims", ALL, {"sortModel": [{"colId": "patient_key", "sort": "asc"}]})
     ranged, _, _ = explorer.from_grid("encounters", ALL, {}, [("age_years", "18..44")])
-    assert ranged.where == (explorer.Condition("age_years", "inRange", "18", "44"),)
+    assert ranged.where == (explorer.Condition("age_years", "inRange", 18.0, 44.0),)  # typed values
 
 
 def test_rows_are_json_ready() -> None:
@@ -427,3 +430,144 @@ def test_the_export_route_streams_the_grid_view_de_identified(store, secured_app
         assert b"patient_key" in response.data
     with client.get("/export/explorer.exe?table=claims", follow_redirects=True) as response:
         assert response.status_code in (400, 404)
+
+
+# -- the grid's filters and sort in the URL --------------------------------------------------------
+
+URL_SEARCH_KEY = "explorer-url-search.data"
+
+
+def url_body(models: Any, store: dict[str, str]) -> dict[str, Any]:
+    """The body the browser posts when the grid's models changed (see dashboard/pages/explorer.py)."""
+    return {
+        "output": URL_SEARCH_KEY,
+        "outputs": {"id": "explorer-url-search", "property": "data"},
+        "inputs": [{"id": "explorer-grid-models", "property": "data", "value": models}],
+        "state": [{"id": "shell-filters", "property": "data", "value": store}],
+        "changedPropIds": ["explorer-grid-models.data"],
+    }
+
+
+def test_the_grid_filters_and_sort_are_written_into_the_url_through_the_app(secured_app, context) -> None:
+    from dashboard import shell, state
+
+    assert URL_SEARCH_KEY in secured_app.callback_map
+    store = shell.store_of(state.parse("?from=2025-01-01&table=claims&col.status=denied"), context.defaults)
+    models = {
+        "filterModel": {
+            "payer": {"filterType": "text", "type": "contains", "filter": "Medic"},
+            "billed_amount": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 1000},
+            "denial_date": {"filterType": "date", "type": "blank"},
+        },
+        "sortModel": [{"colId": "billed_amount", "sort": "desc"}, {"colId": "claim_id", "sort": "asc"}],
+    }
+    analyst = logged_in_client(secured_app, roles=("analyst",))
+    response = analyst.post("/_dash-update-component", json=url_body(models, store))
+    assert response.status_code == 200
+    search = response.get_json()["response"]["explorer-url-search"]["data"]
+    assert search == (
+        "?from=2025-01-01&table=claims&col.payer=~Medic&col.billed_amount=1000..&col.denial_date=%21%2A"
+        "&sort=-billed_amount&sort=claim_id"
+    )  # the URL condition the grid no longer shows (status) went with the grid's filters
+    view = state.parse(search)
+    assert view.notices == ()
+    assert state.with_grid(view, models) == view
+
+    # Models the URL already states, and models it cannot state, change nothing.
+    def unchanged(models: Any, store: dict[str, str]) -> bool:
+        answer = analyst.post("/_dash-update-component", json=url_body(models, store))
+        return answer.status_code == 204 or not (answer.get_json() or {}).get("response")
+
+    assert unchanged(state.grid_models(view), shell.store_of(view, context.defaults))
+    orred = {"filterModel": {"payer": {"filterType": "text", "operator": "OR", "conditions": []}}}
+    assert unchanged(orred, store)
+    assert not unchanged(models, store)
+    # The Explorer's role rule, as for its other callbacks.
+    leader = logged_in_client(secured_app, roles=("leadership",))
+    assert leader.post("/_dash-update-component", json=url_body(models, store)).status_code == 403
+
+
+def test_a_url_opened_shows_the_rows_the_grid_showed_and_exports_them(context) -> None:
+    from dashboard import exports, shell, state
+    from dashboard.pages import explorer as page
+
+    search = (
+        "?from=2025-01-01&to=2025-12-31&table=claims&col.payer=~medic&col.billed_amount=1000.."
+        "&col.billed_amount=%3C50000&sort=-billed_amount"
+    )
+    store = shell.store_of(state.parse(search), context.defaults)
+    view = state.parse(store["resolved"])
+    models = state.grid_models(view)
+    assert page.initial_state(view) == {
+        "filter": {"filterModel": models["filterModel"]},
+        "sort": {"sortModel": models["sortModel"]},
+    }
+    # Before its first block (None) and at it, the grid asks for the same request: the shown
+    # conditions once (from the grid), the fixed one (a badge) once (from the URL).
+    context = {page.GRID_CONTEXT: page.grid_id(store)["view"]}  # the grid's, sent with every block
+    assert page.grid(view, store).dashGridOptions["context"] == context
+    grid_request = {"startRow": 0, "endRow": 100, "context": context, **json.loads(json.dumps(models))}
+    request, _, _ = page.request_of(None, store)
+    assert page.request_of(grid_request, store)[0] == request
+    assert sorted(c.op for c in request.where) == ["contains", "greaterThanOrEqual", "lessThan"]
+    assert request.sort == (explorer.Sort("billed_amount", True),)
+    assert [b.to_plotly_json()["props"]["data-column"] for b in page.conditions(view)] == ["billed_amount"]
+    # A typed condition equal to a URL condition is one condition, never two.
+    typed = {
+        **grid_request,
+        "filterModel": {"payer": {"filterType": "text", "type": "contains", "filter": "medic"}},
+    }
+    assert len(page.request_of(typed, store)[0].where) == 2  # the grid's payer and the fixed one
+    cleared = {**grid_request, "filterModel": {}}  # the user cleared the grid's filters
+    assert len(page.request_of(cleared, store)[0].where) == 1  # the URL's shown ones went with them
+    # A request made elsewhere (no grid context) gets every URL condition, as before.
+    elsewhere = {"startRow": 0, "endRow": 100, "filterModel": {}}
+    assert sorted(page.request_of(elsewhere, store)[0].where, key=repr) == sorted(request.where, key=repr)
+    # The export links carry the same request (whatever the grid last asked for).
+    for grid in (None, grid_request):
+        args = dict(zip(("search", "models"), page.export_args(store["resolved"], grid), strict=True))
+        href = exports.export_href("csv", args["search"], args["models"])
+        query = MultiDict(parse_qsl(href.split("?", 1)[1]))
+        assert exports.request_of(query) == request
+
+
+def test_the_grid_on_screen_is_kept_when_the_url_follows_it(context) -> None:
+    from dashboard import shell, state
+    from dashboard.pages import explorer as page
+
+    before = shell.store_of(state.parse("?table=claims&col.status=denied"), context.defaults)
+    shown = page.grid_id(before)
+    typed = {
+        "startRow": 0,
+        "endRow": 100,
+        "filterModel": {"payer": {"filterType": "text", "type": "contains", "filter": "medic"}},
+        "sortModel": [{"colId": "claim_id", "sort": "desc"}],
+    }
+    after = shell.store_of(state.with_grid(state.parse(before["search"]), typed), context.defaults)
+    grid, _, _ = page.refresh(after, "claims", [shown], [typed])
+    assert grid is dash.no_update  # the URL followed the grid: same grid, scroll and state kept
+    grid, _, _ = page.refresh(after, "claims", [shown], [None])  # no block yet: made from `before`
+    assert grid.id == page.grid_id(after)
+    reset = shell.store_of(state.parse("?table=claims"), context.defaults)  # e.g. the reset button
+    grid, _, _ = page.refresh(reset, "claims", [shown], [typed])
+    assert grid.id == page.grid_id(reset)
+    assert "initialState" not in grid.dashGridOptions
+    dates = shell.store_of(state.parse(after["search"] + "&from=2025-01-01"), context.defaults)
+    grid, _, _ = page.refresh(dates, "claims", [shown], [typed])  # new filters: a new grid, same models
+    assert page.initial_state(state.parse(dates["resolved"]))["sort"] == {
+        "sortModel": [{"colId": "claim_id", "sort": "desc"}]
+    }
+    assert grid.dashGridOptions["initialState"]["filter"]["filterModel"]["payer"]["filter"] == "medic"
+    # The filter bar keeps the Explorer's conditions and sort.
+    controls = shell.controls_of(state.parse(after["search"]), context.defaults)
+    kept, _ = shell.view_of_controls(
+        replace(controls, date_from="2025-02-01"), state.parse(after["search"]), context.defaults
+    )
+    assert (kept.columns, kept.sort) == (state.parse(after["search"]).columns, (("claim_id", True),))
+
+
+def test_every_grammar_operator_is_offered_by_its_column_filter() -> None:
+    from dashboard.pages import explorer as page
+
+    for kind, options in page.FILTER_OPTIONS.items():
+        assert set(options) == explorer.KIND_OPERATORS[kind], kind
