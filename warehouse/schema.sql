@@ -216,7 +216,7 @@ window w as (partition by f.fiscal_year, f.mdc, f.family_title);
 
 -- One row per encounter (discharged or in house).
 create or replace view int_encounters_view as
-with dated as (
+with dated as not materialized (  -- read twice below; inlined, not written out (a spill at 10M)
     select
         e.*,
         -- federal fiscal year of the discharge (Oct 1 - Sep 30)
@@ -508,6 +508,16 @@ discharged as (
     where discharge_date is not null
     group by all
 ),
+discharged_daily as (
+    -- charges by discharge day, so that the 90-day windows below join days, not encounters
+    select
+        discharge_date,
+        facility_id, patient_type, financial_class, primary_payer, service_line,
+        sum(total_charges) as total_charges
+    from int_encounters
+    where discharge_date is not null
+    group by all
+),
 state as (
     select
         m.month,
@@ -537,10 +547,10 @@ state as (
     union all by name
     select
         m.month,
-        e.facility_id, e.patient_type, e.financial_class, e.primary_payer, e.service_line,
-        sum(e.total_charges) as gross_charges_90d_amount
+        d.facility_id, d.patient_type, d.financial_class, d.primary_payer, d.service_line,
+        sum(d.total_charges) as gross_charges_90d_amount
     from months as m
-    join int_encounters as e on e.discharge_date between m.month_end - 89 and m.month_end
+    join discharged_daily as d on d.discharge_date between m.month_end - 89 and m.month_end
     group by all
 )
 select
