@@ -633,10 +633,12 @@ class Session:
 
 
 def _grid_callbacks(deps: Mapping[str, Any]) -> list[str]:
+    """The server callbacks of the Explorer grid's requests (browser-side ones never reach the server)."""
     return [
         k
         for k, d in deps.items()
-        if any(isinstance(s["id"], dict | str) and GRID_TYPE in str(s["id"]) for s in d["inputs"])
+        if not d.get("clientside_function")
+        and any(isinstance(s["id"], dict | str) and GRID_TYPE in str(s["id"]) for s in d["inputs"])
     ]
 
 
