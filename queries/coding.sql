@@ -194,13 +194,25 @@ with coded as (
       and e.discharge_date is not null
       -- include: filters_e
 ),
+days_counted as (
+    -- one row per distinct number of days, not per encounter: the sums and the median follow from the
+    -- counts (the median without sorting millions of values: 46 -> 13 ms over 13 months at 10M)
+    select days, count(*) as n from coded group by days
+),
+reached as (
+    select days, n, sum(n) over (order by days) as reached, sum(n) over () as total from days_counted
+),
 final as (
     select
-        cast(nullif(count(*), 0) as bigint) as encounters_coded,
-        cast(sum(days) as bigint) as discharge_to_code_days,
-        cast(cast(sum(days) as double) / count(*) as double) as avg_discharge_to_code_days,
-        cast(median(days) as double) as median_discharge_to_code_days
-    from coded
+        cast(nullif(sum(n), 0) as bigint) as encounters_coded,
+        cast(sum(days * n) as bigint) as discharge_to_code_days,
+        cast(cast(sum(days * n) as double) / sum(n) as double) as avg_discharge_to_code_days,
+        -- the mean of the two middle values (one value when the count is odd), as median() gives
+        cast(
+            (min(days) filter (where reached > (total - 1) // 2) + min(days) filter (where reached > total // 2)) / 2
+            as double
+        ) as median_discharge_to_code_days
+    from reached
 )
 select * from final
 
@@ -228,14 +240,28 @@ with coded as (
       and e.discharge_date is not null
       -- include: filters_e
 ),
+days_counted as (
+    -- one row per period and distinct number of days (see coding.turnaround)
+    select period, days, count(*) as n from coded group by period, days
+),
+reached as (
+    select
+        period, days, n,
+        sum(n) over (partition by period order by days) as reached,
+        sum(n) over (partition by period) as total
+    from days_counted
+),
 final as (
     select
         cast(period as date) as period,
-        cast(count(*) as bigint) as encounters_coded,
-        cast(sum(days) as bigint) as discharge_to_code_days,
-        cast(cast(sum(days) as double) / count(*) as double) as avg_discharge_to_code_days,
-        cast(median(days) as double) as median_discharge_to_code_days
-    from coded
+        cast(sum(n) as bigint) as encounters_coded,
+        cast(sum(days * n) as bigint) as discharge_to_code_days,
+        cast(cast(sum(days * n) as double) / sum(n) as double) as avg_discharge_to_code_days,
+        cast(
+            (min(days) filter (where reached > (total - 1) // 2) + min(days) filter (where reached > total // 2)) / 2
+            as double
+        ) as median_discharge_to_code_days
+    from reached
     group by period
 )
 select * from final

@@ -270,13 +270,15 @@ def layout(**_query: Any) -> html.Div:
 
 #: What the page shows, each part computed alone (its own empty state on a warehouse problem);
 #: one request per security rule on each filter change (``callbacks.page``):
-#: the work list (managers only, row level) gets a callback of its own.
+#: the work list (managers only, row level) gets a callback of its own. Requests take the parts two
+#: by two in this order, so the summary (two as-of queries, the heaviest part) shares its request with
+#: the lightest one, the backlog trend (month ends from the month tables).
 PARTS: list[callbacks.Part] = [
     callbacks.children(ids.OPS_SUMMARY, summary),
+    callbacks.figure(ids.OPS_BACKLOG_TREND, backlog_trend),
     callbacks.figure(ids.OPS_BACKLOG_AGING, backlog_aging),
     callbacks.figure(ids.OPS_DNFB_SPLIT, dnfb_split),
     callbacks.figure(ids.OPS_DNFB_TREND, dnfb_days_trend),
-    callbacks.figure(ids.OPS_BACKLOG_TREND, backlog_trend),
     callbacks.outputs([(ids.OPS_OLDEST, "rowData")], oldest, lambda m: [[]]),
 ]
 #: Clicks that navigate: (graph id, drill function), one callback for the page.

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
+
+from warehouse import catalog
+from warehouse.filters import Filters
 
 MARCH = {"date_from": "2025-03-01", "date_to": "2025-03-31"}
 APRIL = {"date_from": "2025-04-01", "date_to": "2025-04-30"}
@@ -114,3 +118,46 @@ def test_accuracy_by_coder_and_trend(cod):
         (dt.date(2025, 3, 1), 3, pytest.approx(1 - 4 / 35), 0.5),
         (dt.date(2025, 4, 1), 1, 0.0, 0.0),
     ]
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "facility"),
+    [
+        ("2024-01-01", "2026-12-31", ()),
+        ("2025-01-01", "2025-12-31", ("F1",)),
+        ("2025-03-01", "2025-03-31", ("F2", "F3")),
+        ("2024-06-01", "2024-06-30", ("nowhere",)),
+    ],
+)
+def test_turnaround_median_equals_polars(generated, gen_con, date_from, date_to, facility):
+    """The turnaround median is computed from day counts, not by median(): it must equal Polars' median
+    of the encounters themselves (even and odd counts, per month and over the period)."""
+    first, last = dt.date.fromisoformat(date_from), dt.date.fromisoformat(date_to)
+    enc = generated[1]["encounters"].filter(
+        pl.col("coded_date").is_between(first, last) & pl.col("discharge_date").is_not_null()
+    )
+    if facility:
+        enc = enc.filter(pl.col("facility_id").is_in(list(facility)))
+    days = enc.with_columns(
+        (pl.col("coded_date") - pl.col("discharge_date")).dt.total_days().alias("days"),
+        pl.col("coded_date").dt.truncate("1mo").alias("period"),
+    )
+    f = Filters(date_from=first, date_to=last, facility=facility)
+    whole = catalog.run("coding.turnaround", f, con=gen_con).row(0, named=True)
+    if days.is_empty():
+        assert whole == dict.fromkeys(whole)
+    else:
+        assert whole["encounters_coded"] == days.height
+        assert whole["discharge_to_code_days"] == days["days"].sum()
+        assert whole["median_discharge_to_code_days"] == pytest.approx(days["days"].median())
+    want = (
+        days.group_by("period")
+        .agg(pl.len().alias("n"), pl.col("days").sum().alias("sum"), pl.col("days").median().alias("median"))
+        .sort("period")
+    )
+    got = catalog.run("coding.turnaround_trend", f, con=gen_con)
+    assert got["period"].to_list() == want["period"].to_list()
+    assert got["encounters_coded"].to_list() == want["n"].to_list()
+    assert got["discharge_to_code_days"].to_list() == want["sum"].to_list()
+    assert got["median_discharge_to_code_days"].to_list() == pytest.approx(want["median"].to_list())
+    assert any(n % 2 == 0 for n in want["n"]) or want.is_empty() or days.height < 4
