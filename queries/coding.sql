@@ -19,6 +19,17 @@ cast(
     as double
 ) as drg_accuracy_rate
 
+-- fragment: turnaround_measures
+-- the turnaround measures from counts per number of days (a CTE with days, n, reached = the running
+-- count in day order, total = all), in a select list after encounters_coded; the median is the mean
+-- of the two middle values (one value when the count is odd), as median() gives
+cast(sum(days * n) as bigint) as discharge_to_code_days,
+cast(cast(sum(days * n) as double) / sum(n) as double) as avg_discharge_to_code_days,
+cast(
+    (min(days) filter (where reached > (total - 1) // 2) + min(days) filter (where reached > total // 2)) / 2
+    as double
+) as median_discharge_to_code_days
+
 -- fragment: coding_productivity_measures
 -- the productivity measures of activity (is_code, coding_microseconds), in a select list after
 -- the group's key
@@ -205,13 +216,7 @@ reached as (
 final as (
     select
         cast(nullif(sum(n), 0) as bigint) as encounters_coded,
-        cast(sum(days * n) as bigint) as discharge_to_code_days,
-        cast(cast(sum(days * n) as double) / sum(n) as double) as avg_discharge_to_code_days,
-        -- the mean of the two middle values (one value when the count is odd), as median() gives
-        cast(
-            (min(days) filter (where reached > (total - 1) // 2) + min(days) filter (where reached > total // 2)) / 2
-            as double
-        ) as median_discharge_to_code_days
+        -- include: turnaround_measures
     from reached
 )
 select * from final
@@ -255,12 +260,7 @@ final as (
     select
         cast(period as date) as period,
         cast(sum(n) as bigint) as encounters_coded,
-        cast(sum(days * n) as bigint) as discharge_to_code_days,
-        cast(cast(sum(days * n) as double) / sum(n) as double) as avg_discharge_to_code_days,
-        cast(
-            (min(days) filter (where reached > (total - 1) // 2) + min(days) filter (where reached > total // 2)) / 2
-            as double
-        ) as median_discharge_to_code_days
+        -- include: turnaround_measures
     from reached
     group by period
 )

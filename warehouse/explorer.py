@@ -572,28 +572,40 @@ def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 # -- AG Grid's infinite row model and the URL's conditions -----------------------------------------
 
-_GRID_DATE_TYPES = frozenset(
+#: Operators of each column kind, in the order the grid's column filters offer them (what the grid's
+#: filters offer and the URL can say).
+_ORDERED_OPERATORS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "equals",
-        "notEqual",
-        "lessThan",
-        "lessThanOrEqual",
-        "greaterThan",
-        "greaterThanOrEqual",
-        "inRange",
-        "blank",
-        "notBlank",
+        "text": (
+            "contains",
+            "notContains",
+            "equals",
+            "notEqual",
+            "startsWith",
+            "endsWith",
+            "blank",
+            "notBlank",
+        ),
+        "number": (
+            "equals",
+            "notEqual",
+            "lessThan",
+            "lessThanOrEqual",
+            "greaterThan",
+            "greaterThanOrEqual",
+            "inRange",
+            "blank",
+            "notBlank",
+        ),
     }
 )
-#: Operators of each column kind (what the grid's column filters offer and the URL can say).
+FILTER_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {**_ORDERED_OPERATORS, "date": _ORDERED_OPERATORS["number"], "timestamp": _ORDERED_OPERATORS["number"]}
+)
 KIND_OPERATORS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        "text": frozenset(_TEXT_OPS | _NULL_OPS),
-        "number": frozenset(set(_COMPARE_OPS) | _NULL_OPS | {"inRange"}),
-        "date": _GRID_DATE_TYPES,
-        "timestamp": _GRID_DATE_TYPES,
-    }
+    {kind: frozenset(ops) for kind, ops in FILTER_OPTIONS.items()}
 )
+_GRID_DATE_TYPES = KIND_OPERATORS["date"]
 #: The URL grammar of a condition value (``col.<column>=<value>``): an operator prefix, then the
 #: operand taken literally. Without a prefix a value is equality, or for numbers and dates a range
 #: ``low..high`` (inclusive), ``low..`` (≥) or ``..high`` (≤). ``*`` alone is "not blank", ``!*``

@@ -58,45 +58,6 @@ _FILTERS = {
     "date": "agDateColumnFilter",
     "timestamp": "agDateColumnFilter",
 }
-_TEXT_OPTIONS = [
-    "contains",
-    "notContains",
-    "equals",
-    "notEqual",
-    "startsWith",
-    "endsWith",
-    "blank",
-    "notBlank",
-]
-_NUMBER_OPTIONS = [
-    "equals",
-    "notEqual",
-    "lessThan",
-    "lessThanOrEqual",
-    "greaterThan",
-    "greaterThanOrEqual",
-    "inRange",
-    "blank",
-    "notBlank",
-]
-_DATE_OPTIONS = [
-    "equals",
-    "notEqual",
-    "lessThan",
-    "lessThanOrEqual",
-    "greaterThan",
-    "greaterThanOrEqual",
-    "inRange",
-    "blank",
-    "notBlank",
-]
-#: The column filters' options per kind (each the operators the URL grammar states for it).
-FILTER_OPTIONS: Mapping[str, list[str]] = {
-    "text": _TEXT_OPTIONS,
-    "number": _NUMBER_OPTIONS,
-    "date": _DATE_OPTIONS,
-    "timestamp": _DATE_OPTIONS,
-}
 #: Page-local stores (ids under the "explorer-" policy): the grid and models of its last first block
 #: (a browser-side memo), the models after the user changed them, the query string stating them.
 GRID_SEEN = "explorer-grid-seen"
@@ -159,14 +120,14 @@ def column_defs(table: str) -> list[dict[str, Any]]:
     out = []
     for col in explorer.columns(table):
         kind = explorer.column_kind(col.type)
-        options = FILTER_OPTIONS[kind]
+        options = explorer.FILTER_OPTIONS[kind]
         d: dict[str, Any] = {
             "field": col.name,
             "headerName": col.name.replace("_", " "),
             "headerTooltip": col.note or col.name,
             "filter": _FILTERS[kind],
             "filterParams": {
-                "filterOptions": options,
+                "filterOptions": list(options),
                 "maxNumConditions": 1,
                 "buttons": ["apply", "reset"],
                 "closeOnApply": True,
