@@ -54,8 +54,10 @@ NULL_RE = (
     + ")$"
 )
 #: The common shapes, parsed without the general (regex-extracting) path; anything else goes that way.
-TIMESTAMP_FAST = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$"
-MONEY_FAST = r"^\d{1,11}(?:\.\d{1,2})?$"
+#: Digits are ASCII ``[0-9]`` everywhere: Polars' ``\d`` also matches other scripts' digits (Arabic-Indic,
+#: full-width), which no extract means as a number and which would pass a shape check, then not parse.
+TIMESTAMP_FAST = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$"
+MONEY_FAST = r"^[0-9]{1,11}(?:\.[0-9]{1,2})?$"
 
 ICD10CM_SHAPE = r"^[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$"
 PROCEDURE_SHAPES = {
@@ -158,12 +160,15 @@ def _hash_connection() -> duckdb.DuckDBPyConnection:
 def _date(s: pl.Expr) -> pl.Expr:
     iso = s.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     us = s.str.strptime(pl.Date, "%m/%d/%Y", strict=False)
-    shape_iso = s.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-    shape_us = s.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")
+    shape_iso = s.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    shape_us = s.str.contains(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$")
     return pl.when(shape_iso).then(iso).when(shape_us).then(us).otherwise(None)
 
 
-_TS_RE = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?:Z|[+-]\d{2}:?\d{2})?$"
+_TS_RE = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 
 
 def _timestamp(s: pl.Expr) -> pl.Expr:
@@ -293,9 +298,9 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
             rest = pl.col(f"__r_{c}")
             helpers[f"__t_{c}"] = _money_text(rest)
             text = pl.col(f"__t_{c}")
-            shape_ok = text.str.contains(r"^-?\d+(\.\d+)?$")
-            decimals = text.str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
-            int_digits = text.str.extract(r"^-?0*(\d*)", 1).str.len_chars()
+            shape_ok = text.str.contains(r"^-?[0-9]+(\.[0-9]+)?$")
+            decimals = text.str.extract(r"\.([0-9]+)$", 1).str.len_chars().fill_null(0)
+            int_digits = text.str.extract(r"^-?0*([0-9]*)", 1).str.len_chars()
             checks.append((rest.is_not_null() & ~shape_ok, c, "money_format"))
             checks.append((rest.is_not_null() & shape_ok & (decimals > 2), c, "precision"))
             checks.append(
@@ -309,7 +314,7 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
             )
             parsed[c] = pl.coalesce(pl.col(f"__f_{c}"), text.cast(pl.Decimal(18, 2), strict=False))
         elif column.type == "int":
-            shape_ok = s.str.contains(r"^-?\d{1,9}$")
+            shape_ok = s.str.contains(r"^-?[0-9]{1,9}$")
             lower = 1 if c == "seq" else 0
             parsed[c] = pl.when(shape_ok).then(s).cast(pl.Int64, strict=False)
             checks.append((s.is_not_null() & P(c).is_null(), c, "invalid_int"))
@@ -328,7 +333,7 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         checks.append((drg.is_not_null() & ~drg.str.contains(DRG_SHAPE), "ms_drg", "malformed_code"))
         parsed["ms_drg"] = pl.when(drg.str.contains(DRG_SHAPE)).then(drg.str.zfill(3))
         zip_digits = pl.col("zip_code").str.replace_all(r"[\s-]", "")
-        zip_ok = zip_digits.str.contains(r"^(\d{4}|\d{5}|\d{8}|\d{9})$")
+        zip_ok = zip_digits.str.contains(r"^([0-9]{4}|[0-9]{5}|[0-9]{8}|[0-9]{9})$")
         checks.append((pl.col("zip_code").is_not_null() & ~zip_ok, "zip_code", "invalid_zip"))
         padded = (
             pl.when(zip_digits.str.len_chars().is_in([4, 8])).then("0" + zip_digits).otherwise(zip_digits)
@@ -336,7 +341,7 @@ def validate_batch(raw: pl.DataFrame, ctx: ValidationContext) -> ValidatedBatch:
         parsed["zip3"] = pl.when(zip_ok).then(padded.str.slice(0, 3))
         dispo = pl.col("discharge_disposition")
         parsed["discharge_disposition"] = (
-            pl.when(dispo.str.contains(r"^\d{1,2}$")).then(dispo.str.zfill(2)).otherwise(dispo)
+            pl.when(dispo.str.contains(r"^[0-9]{1,2}$")).then(dispo.str.zfill(2)).otherwise(dispo)
         )
         checks.append(
             (

@@ -172,6 +172,8 @@ MONEY = [
     ("1e309", "money_format"),
     ("1.2.3", "money_format"),
     ("12.345", "precision"),
+    ("\u0661\u0662\u0663", "money_format"),  # Arabic-Indic digits: once a NULL that failed the file
+    ("\uff11\uff12.\uff15\uff10", "money_format"),  # full-width digits
 ]
 
 

@@ -358,12 +358,13 @@ def test_r9_zip_codes_reduced_to_zip3_four_digits_padded_invalid_rejected(capsys
         (E(5, zip_code="123"), "invalid_zip"),
         (E(6, zip_code="ABCDE"), "invalid_zip"),
         (E(7, zip_code="123456"), "invalid_zip"),
+        (E(8, zip_code="\u0661\u0662\u0663\u0664\u0665"), "invalid_zip"),  # Arabic-Indic digits
     ]
     path, canonical, rules = write_cases(src, "encounters", cases)
     check(
         capsys,
         loaded,
-        {path: Expect("loaded_with_rejects", read=7, inserted=4, rules=rules)},
+        {path: Expect("loaded_with_rejects", read=8, inserted=4, rules=rules)},
         expected_digest=clean_copy([canonical]),
     )
     got = query(loaded, "select zip3 from encounters where encounter_id like 'E200%' order by encounter_id")
