@@ -9,6 +9,7 @@ series and sentence has had its small cells suppressed first (:mod:`.privacy`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -212,11 +213,9 @@ def clock(moment: dt.datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
-def build(data: ReportData, *, pages: bool = True) -> ReportView:
-    """Return the report as it is read (``pages=False``: page 1 only, e.g. for a mail's body)."""
-    trend = suppressed_trend(data)
-    hidden = hidden_by_month(data, trend)
-    movers = what_moved(
+def report_movers(data: ReportData, hidden: Mapping[dt.date, set[str]]) -> list[Mover]:
+    """The report's "what moved" sentences, with the KPIs hidden by suppression in each month left out."""
+    return what_moved(
         data.lines,
         data.trend,
         data.breakdown,
@@ -226,6 +225,13 @@ def build(data: ReportData, *, pages: bool = True) -> ReportView:
         hidden_prior=hidden.get(_shift(data.month, -1), set()),
         small_cells=data.suppressed,
     )
+
+
+def build(data: ReportData, *, pages: bool = True) -> ReportView:
+    """Return the report as it is read (``pages=False``: page 1 only, e.g. for a mail's body)."""
+    trend = suppressed_trend(data)
+    hidden = hidden_by_month(data, trend)
+    movers = report_movers(data, hidden)
     notes = []
     if data.incomplete and data.data_through is not None:
         notes.append(

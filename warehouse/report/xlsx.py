@@ -25,10 +25,17 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from warehouse.report import fmt
-from warehouse.report.content import PRODUCT, clock, footer_text, hidden_by_month, suppressed_trend
+from warehouse.report.content import (
+    PRODUCT,
+    clock,
+    footer_text,
+    hidden_by_month,
+    report_movers,
+    suppressed_trend,
+)
 from warehouse.report.data import ReportData, describe_filters, facility_text
 from warehouse.report.families import FAMILIES
-from warehouse.report.movers import SPECS, what_moved
+from warehouse.report.movers import SPECS
 from warehouse.report.privacy import FOOTNOTE, Suppressed, suppress
 from warehouse.scorecard import KPIS
 
@@ -147,10 +154,9 @@ def _heading(ws: Worksheet, data: ReportData, title: str, f: _Formats) -> None:
     ws.write_string(0, 6, neutralise(scope), f.scope)
 
 
-def _scorecard_sheet(book: xlsxwriter.Workbook, data: ReportData, f: _Formats) -> None:
+def _scorecard_sheet(book: xlsxwriter.Workbook, data: ReportData, trend: Suppressed, f: _Formats) -> None:
     ws = book.add_worksheet("Scorecard")
     _heading(ws, data, "scorecard", f)
-    trend = suppressed_trend(data)
     hidden = hidden_by_month(data, trend)
     prior_month = (data.month - dt.timedelta(days=1)).replace(day=1)
     last_year = data.month.replace(year=data.month.year - 1)
@@ -216,16 +222,7 @@ def _scorecard_sheet(book: xlsxwriter.Workbook, data: ReportData, f: _Formats) -
     for j, width in enumerate((26, 34, 9, 14, 14, 20, 10, 10, 8, 24, 16, 24, 18)):
         ws.set_column(j, j, width)
     ws.freeze_panes(HEADER_ROW + 1, 2)
-    moved = what_moved(
-        data.lines,
-        data.trend,
-        data.breakdown,
-        month=data.month,
-        filters=data.filters,
-        hidden=hidden.get(data.month, set()),
-        hidden_prior=hidden.get(prior_month, set()),
-        small_cells=data.suppressed,
-    )
+    moved = report_movers(data, hidden)
     r = HEADER_ROW + len(rows) + 3
     ws.write_string(r, 0, "What moved", f.table_title)
     for i, mover in enumerate(moved or []):
@@ -257,12 +254,13 @@ def _trend_kinds(frame: pl.DataFrame) -> list[str]:
     ]
 
 
-def _family_sheet(book: xlsxwriter.Workbook, data: ReportData, family_index: int, f: _Formats) -> None:
+def _family_sheet(
+    book: xlsxwriter.Workbook, data: ReportData, trend: Suppressed, family_index: int, f: _Formats
+) -> None:
     family = FAMILIES[family_index]
     ws = book.add_worksheet(family.sheet[:31])
     _heading(ws, data, family.title, f)
     key = f"f{family_index + 1}"
-    trend = suppressed_trend(data)
     columns = ["month", *family.trend_columns]
     trend_frame = trend.frame.select(columns)
     mask = {c: rows for c, rows in trend.mask.items() if c in columns}
@@ -324,9 +322,10 @@ def workbook(data: ReportData) -> bytes:
     )
     book.set_properties({"title": f"{PRODUCT} monthly report {data.month:%Y-%m}", "author": PRODUCT})
     f = _Formats(book)
-    _scorecard_sheet(book, data, f)
+    trend = suppressed_trend(data)  # once: every sheet shows the same suppressed months
+    _scorecard_sheet(book, data, trend, f)
     for i in range(len(FAMILIES)):
-        _family_sheet(book, data, i, f)
+        _family_sheet(book, data, trend, i, f)
     _about_sheet(book, data, f)
     book.close()
     return out.getvalue()
