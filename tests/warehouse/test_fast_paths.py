@@ -277,3 +277,48 @@ def test_a_stream_that_stops_early_fails_the_file_and_never_hangs(tmp_path: Path
     with pytest.raises(load._StreamEnded):
         items.prepared()
     items.finish()  # returns at once
+
+
+def test_files_in_key_order_skip_the_distinct_count_and_load_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose accepted rows come in strictly ascending key order skips ``count_repeated_keys``;
+    loading with the proof turned off (every file counted) gives the same warehouse, counts and rejects.
+    A file in key order but for one repeated key (its last line twice, and a changed copy of a line) is
+    not proven, so its copies are still found."""
+    extract = tmp_path / "extract"
+    demo.generate(extract, encounters=400, seed=13)  # the demo writes every file but one in key order
+    claims = extract / "claims.csv"
+    lines = claims.read_text().splitlines()
+    changed = lines[5].replace(",", ",x", 1)  # the same claim_id, another encounter: a conflicting copy
+    claims.write_text("\n".join([*lines, lines[-1], changed]) + "\n")
+    monkeypatch.setenv("HIM_BATCH_ROWS", "150")
+    counted: list[str] = []
+    real_count = load._count
+
+    def count(con: object, sql: str) -> int:
+        if "distinct __record_key" in sql:
+            counted.append(sql)
+        return real_count(con, sql)
+
+    monkeypatch.setattr(load, "_count", count)
+    proven = run_load(warehouse_at(tmp_path / "proven"), [extract])
+    counts_with_proof = len(counted)
+    monkeypatch.setattr(load.KeyOrder, "proves_unique", property(lambda self: False))
+    counted.clear()
+    counted_all = run_load(warehouse_at(tmp_path / "counted"), [extract])
+    assert counts_with_proof < len(counted) - 2, "files in key order were counted all the same"
+    assert proven.exit_code == counted_all.exit_code == 0
+    for a, b in zip(proven.results, counted_all.results, strict=True):
+        assert (a.file_name, a.accepted, a.rejected, a.inserted, a.unchanged) == (
+            b.file_name,
+            b.accepted,
+            b.rejected,
+            b.inserted,
+            b.unchanged,
+        )
+    claims_result = next(r for r in proven.results if r.file_name == "claims.csv")
+    assert claims_result.rejected == 2  # the conflicting copies, both
+    assert claims_result.unchanged == 1  # the identical copy of the last line
+    assert digest(warehouse_at(tmp_path / "proven")) == digest(warehouse_at(tmp_path / "counted"))
+    assert _rejects(tmp_path / "proven") == _rejects(tmp_path / "counted")
