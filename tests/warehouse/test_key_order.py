@@ -63,3 +63,18 @@ def test_proven_unique_means_no_record_key_repeats(batches: list[list[tuple[str,
         assert len(keys) == len(set(keys))
     flat = sorted({row for rows in batches for row in rows if "|" not in row[0]})
     assert _order(flat)  # sorted distinct keys are always proven
+
+
+def test_a_file_by_encounter_then_time_proves_a_key_that_starts_elsewhere() -> None:
+    key = ["coder_id", "encounter_id", "activity", "started_at"]
+    rows = [
+        ("C2", "E1", "code", "2024-01-01T08:00"),
+        ("C1", "E1", "review", "2024-01-02T08:00"),
+        ("C1", "E2", "code", "2024-01-01T07:00"),
+    ]
+    frame = pl.DataFrame(rows, schema=key, orient="row")
+    order = KeyOrder(key)
+    order.add(frame)
+    assert order.proves_unique
+    order.add(frame.tail(1))  # the same activity again: in no order strictly ascending
+    assert not order.proves_unique
