@@ -91,6 +91,9 @@ CALLBACK_RULES: tuple[Rule, ...] = (
     Rule("operations-oldest-unbilled-export", EXPORT_ROLES["operational"], audit=False),
     Rule("explorer-", frozenset({ANALYST}), row_level=True),
     Rule("explorer-limited", EXPORT_ROLES["limited"], audit=False),
+    # The grid's filters and sort written into the address: reads no data (the rows they select are
+    # audited by the grid's own request), so one grid change is one audit entry, not two.
+    Rule("explorer-url-", frozenset({ANALYST}), audit=False),
     Rule("data-quality-", WORKFORCE, all_facilities=True),
     Rule("data-quality-loads", frozenset({MANAGER}), all_facilities=True),
     Rule("data-quality-changes", frozenset({MANAGER}), all_facilities=True, row_level=True),

@@ -188,3 +188,17 @@ def test_chart_csv_downloads_are_aggregate_exports(
     assert entry["rows"] == download["content"].count("\n") - 1
     # Chart CSVs come from dashboard.data.run, which suppresses small cells for leadership.
     assert post_callback(clients["t-leader"], body).status_code == 200
+
+
+def test_the_explorer_url_callback_is_role_checked_but_not_a_second_audit_entry(
+    app: Any, sec: Any, clients: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """A grid change fires the grid's rows request (audited) and the URL callback, which only writes the
+    address from the grid's models: it must not add an audit entry of its own."""
+    key = key_with(app, "explorer-url-search.")
+    models = {"filterModel": {}, "sortModel": [{"colId": "encounter_id", "sort": "desc"}]}
+    body = callback_body(app, key, {**values, "explorer-grid-models.data": models})
+    start = audit_seq(sec)
+    assert post_callback(clients["t-analyst"], body).status_code == 200
+    assert [e for e in last_entries(sec, start) if e["action"] == "query"] == []
+    assert post_callback(clients["t-leader"], body).status_code == 403
