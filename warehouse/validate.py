@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -36,6 +37,8 @@ from warehouse.contract import (
 )
 from warehouse.readers import CONTROL_CHARS, CONTROL_HINT, LINE_COLUMN
 from warehouse.sqlfiles import statement
+
+log = logging.getLogger(__name__)
 
 RECORD_KEY = "__record_key"
 #: Between the natural key's values in a record key (``E1|2``)
@@ -136,7 +139,10 @@ def patient_keys(secret: bytes, mrns: pl.Series) -> pl.Series:
     DuckDB instead: 0.88 s per 1M. Both equal :func:`patient_key` (checked once per process and secret).
     """
     if _plugin_hmac_works(secret):
-        return mrns.alias("mrn").to_frame().select(_plugin_hmac(secret)).to_series()
+        try:
+            return mrns.alias("mrn").to_frame().select(_plugin_hmac(secret)).to_series()
+        except (Exception, pl.exceptions.PanicException):  # a Rust panic is a BaseException
+            log.warning("the polars-hash plugin failed on a batch; hashing it in DuckDB instead")
     return _patient_keys_duckdb(secret, mrns)
 
 
@@ -152,7 +158,7 @@ def _plugin_hmac_works(secret: bytes) -> bool:
         import polars_hash  # noqa: F401  (registers the ``chash`` namespace)
 
         got = pl.Series("mrn", samples).to_frame().select(_plugin_hmac(secret)).to_series().to_list()
-    except Exception:  # any failure of an optional accelerator means: do not use it
+    except (Exception, pl.exceptions.PanicException):  # any failure of an accelerator: do not use it
         return False
     return got == [patient_key(secret, m) for m in samples]
 

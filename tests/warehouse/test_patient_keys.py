@@ -47,3 +47,19 @@ def test_an_empty_column_hashes_to_an_empty_column() -> None:
     out = validate.patient_keys(SECRETS[0], pl.Series("patient_id", [], dtype=pl.Utf8))
     assert out.len() == 0
     assert out.dtype == pl.Utf8
+
+
+@pytest.mark.parametrize("failure", [pl.exceptions.ComputeError, pl.exceptions.PanicException])
+def test_a_plugin_failure_on_a_batch_falls_back_to_duckdb(
+    monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    """An error, or a Rust panic (a BaseException), inside the plugin never fails the load."""
+    secret = SECRETS[0]
+    assert validate._plugin_hmac_works(secret)
+
+    def broken(_: pl.Series) -> pl.Series:
+        raise failure("plugin failure")
+
+    monkeypatch.setattr(validate, "_plugin_hmac", lambda _secret: pl.col("mrn").map_batches(broken))
+    mrns = pl.Series("patient_id", MRNS, dtype=pl.Utf8)
+    assert validate.patient_keys(secret, mrns).to_list() == [_reference(secret, m) for m in MRNS]
