@@ -46,8 +46,14 @@ def test_load_summary_against_the_floor() -> None:
         "ratio_to_floor": 4.5,
         "load_seconds": 18.0,
         "load_peak_rss_mib": 1300,
+        "load_files_seconds": 11.0,
+        "load_cpu_seconds": 30.0,
+        "floor_cpu_seconds": 7.5,
     }
     figures = {f.name: f for f in run.load_figures(result)}
+    assert figures["load: of which the files alone / read_csv"].value == 2.75
+    assert figures["load: of which the files alone / read_csv"].met is None
+    assert figures["load: CPU / DuckDB bare read_csv CPU"].value == 4.0
     assert figures["load: encounter rows/s (validating loader)"].met is False
     assert figures["load: wall time / DuckDB bare read_csv"].met is False
     assert figures["load: peak RSS"].met is True
