@@ -62,7 +62,13 @@ def load_command(
                 _err.print(f"  [yellow]warning[/yellow]: {escape(w)}", highlight=False, soft_wrap=True)
 
     _err.print(f"loading into {paths.pointer} …", highlight=False)
-    report = run_load(paths, paths_in, mapping_file=mapping, on_file=show)
+    report = run_load(
+        paths,
+        paths_in,
+        mapping_file=mapping,
+        on_file=show,
+        on_step=lambda step: _err.print(step, highlight=False, style="dim"),
+    )
     table = Table(title=f"load run {report.run_id} → {report.generation.name if report.generation else '-'}")
     for col in (
         "file",

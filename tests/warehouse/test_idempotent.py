@@ -25,6 +25,11 @@ def test_loading_the_same_files_twice_changes_nothing_and_says_unchanged(capsys,
     files = list(good_extract.values())
     first = run_cli(capsys, "load", *files, "--warehouse", warehouse.pointer)
     assert first.code == 0, first.text
+    # after the files' lines, what the run is doing until the summary (the tables at the end take ~30 s
+    # at 10M encounters)
+    last_file = max(first.err.index(f"{f}.csv (") for f in FAMILY_ROWS)
+    building = first.err.index("building the intermediate and month tables")
+    assert last_file < building < first.err.index("writing, checking and publishing the new generation")
     log1 = last_run_log(warehouse)
     assert {n: r["inserted"] for n, r in log1.items()} == {f"{f}.csv": n for f, n in FAMILY_ROWS.items()}
     tables, before = _all_tables(warehouse), digest(warehouse)
