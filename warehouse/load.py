@@ -171,9 +171,25 @@ def reference_sets(paths: WarehousePaths) -> ReferenceSets:
     )
 
 
+#: The per-column compression clause of ``schema.sql`` (ZSTD for unique ids).
+ZSTD_CLAUSE = " using compression zstd"
+
+
 def schema_sql() -> str:
-    """The warehouse DDL."""
-    return (files("warehouse") / "schema.sql").read_text(encoding="utf-8")
+    """The warehouse DDL, for the DuckDB that runs it.
+
+    DuckDB before 2.0 either refuses ``using compression zstd`` on text (1.1) or may write such a column
+    uncompressed (1.2-1.x, older storage format): there the clause is left out and DuckDB chooses.
+    """
+    text = (files("warehouse") / "schema.sql").read_text(encoding="utf-8")
+    if _duckdb_major() < 2:
+        text = text.replace(ZSTD_CLAUSE, "")
+    return text
+
+
+def _duckdb_major() -> int:
+    head = duckdb.__version__.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
 
 
 # ---------------------------------------------------------------- the run

@@ -3,12 +3,15 @@
 -- an existing generation changes nothing but those definitions.
 -- PHI is never stored as given: patient_id -> patient_key (HMAC-SHA-256), birth_date -> age_years
 -- (top-coded at 90, age_90_plus), zip_code -> zip3.
+-- `using compression zstd` on the columns that hold a different value in (almost) every row: DuckDB's
+-- default (DICT_FSST) costs twice the CPU to write them for the same size (docs/performance.md,
+-- "Loader"). warehouse.load.schema_sql() drops the clause on DuckDB before 2.0 (1.1 refuses it).
 
 create sequence if not exists load_id_seq start 1;
 
 create table if not exists encounters (
-    encounter_id          varchar not null,
-    patient_key           varchar not null,      -- hex HMAC-SHA-256 of the MRN with the site secret
+    encounter_id          varchar not null using compression zstd,
+    patient_key           varchar not null using compression zstd,  -- hex HMAC-SHA-256 of the MRN, site secret
     facility_id           varchar not null,
     patient_type          varchar not null,      -- inpatient | outpatient | emergency | observation
     admit_date            date not null,
@@ -49,8 +52,8 @@ create table if not exists procedures (
 );
 
 create table if not exists claims (
-    claim_id         varchar not null,
-    encounter_id     varchar not null,
+    claim_id         varchar not null using compression zstd,
+    encounter_id     varchar not null using compression zstd,
     payer            varchar not null,
     submitted_date   date not null,
     billed_amount    decimal(18, 2) not null,
@@ -69,7 +72,7 @@ create table if not exists claims (
 
 create table if not exists coding_activity (
     coder_id     varchar not null,
-    encounter_id varchar not null,
+    encounter_id varchar not null using compression zstd,
     chart_type   varchar not null,
     activity     varchar not null,               -- code | recode | review | query
     started_at   timestamp not null,

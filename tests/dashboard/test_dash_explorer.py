@@ -8,7 +8,6 @@ import io
 import json
 import zipfile
 from dataclasses import replace
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -24,6 +23,7 @@ from dashboard.exports import export_href
 from dashboard.security.testing import logged_in_client
 from warehouse import catalog, explorer
 from warehouse.filters import Filters
+from warehouse.load import schema_sql
 
 ALL = Filters()
 INJECTION = "x'); drop table encounters; --"
@@ -371,7 +371,7 @@ def test_exports_sort_only_when_the_user_sorted() -> None:
 
 def test_formula_like_text_is_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute((files("warehouse") / "schema.sql").read_text())
+    con.execute(schema_sql())
     payloads = ['=HYPERLINK("http://x")', "+cmd|'/C calc'!A0", "-2+3", "@SUM(A1)", "plain"]
     for i, text in enumerate(payloads):
         con.execute(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from importlib.resources import files
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from warehouse.load import schema_sql
 
 MSDRG_ROWS = [
     (2025, "193", "SIMPLE PNEUMONIA AND PLEURISY WITH MCC", "04", "medical", "1.2000", "4.0"),
@@ -26,7 +27,7 @@ class Tiny:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.con = duckdb.connect(str(path))
-        self.con.execute((files("warehouse") / "schema.sql").read_text(encoding="utf-8"))
+        self.con.execute(schema_sql())
         self.con.executemany(
             "insert into ref_msdrg (fiscal_year, drg, title, mdc, drg_type, weight, gmlos, amlos, source) "
             "values (?, ?, ?, ?, ?, ?, ?, null, 'test')",

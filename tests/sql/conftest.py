@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 
 from warehouse import catalog, rollups
 from warehouse.filters import Filters
+from warehouse.load import schema_sql
 
 # fiscal_year, drg, title, mdc, drg_type, weight, gmlos
 MSDRG_ROWS = [
@@ -51,7 +51,7 @@ RESTRICTED_ZIP3 = ["036", "059", "102"]
 def create_warehouse(path: Path, *, msdrg: bool = True) -> duckdb.DuckDBPyConnection:
     """Create an empty warehouse file with reference data; return a read-write connection."""
     con = duckdb.connect(str(path))
-    con.execute((files("warehouse") / "schema.sql").read_text(encoding="utf-8"))
+    con.execute(schema_sql())
     if msdrg:
         con.executemany(
             "insert into ref_msdrg (fiscal_year, drg, title, mdc, drg_type, weight, gmlos, amlos, source) "

@@ -12,6 +12,7 @@ import pytest
 
 from warehouse import reference
 from warehouse.errors import HimError
+from warehouse.load import schema_sql
 from warehouse.reference import (
     CARC_CATEGORIES,
     MSDRG_COLUMNS,
@@ -28,8 +29,6 @@ from warehouse.reference import (
     omb_race_map,
     restricted_zip3,
 )
-
-SCHEMA_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "schema.sql"
 
 # MS-DRG 470 (major hip and knee joint replacement without MCC) relative weight, per shipped fiscal year,
 # typed in by hand from the published CMS table — NOT read from the package data.
@@ -67,7 +66,7 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
 
 def _ref_db(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(tmp_path / "gen.duckdb"))
-    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+    con.execute(schema_sql())
     return con
 
 
