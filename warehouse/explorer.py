@@ -61,6 +61,8 @@ class Table:
     key: tuple[str, ...]
     looked_up: tuple[str, ...] = ()
     encounter_filters: tuple[str, ...] | None = ()
+    #: the column of ``explorer.fact_counts`` that counts this table's rows without a condition
+    counted_per_encounter: str | None = None
 
     @property
     def query(self) -> str:
@@ -75,8 +77,22 @@ TABLES: Mapping[str, Table] = MappingProxyType(
         t.name: t
         for t in (
             Table("encounters", "Encounters", ("encounter_id",), ("zip3",)),
-            Table("diagnoses", "Diagnoses", ("encounter_id", "seq"), (*_SHOWN, "discharge_date"), None),
-            Table("procedures", "Procedures", ("encounter_id", "seq"), (*_SHOWN, "discharge_date"), None),
+            Table(
+                "diagnoses",
+                "Diagnoses",
+                ("encounter_id", "seq"),
+                (*_SHOWN, "discharge_date"),
+                None,
+                counted_per_encounter="diagnoses",
+            ),
+            Table(
+                "procedures",
+                "Procedures",
+                ("encounter_id", "seq"),
+                (*_SHOWN, "discharge_date"),
+                None,
+                counted_per_encounter="procedures",
+            ),
             Table(
                 "claims",
                 "Claims",
@@ -510,7 +526,31 @@ def _relation(con: Any, sql: str, params: dict[str, Any], fetch: Callable[[Any],
         raise catalog.QueryFailed(f"explorer query failed: {first}") from exc
 
 
+#: Counts diagnoses and procedures per encounter (``int_encounters``, built at load).
+FACT_COUNTS = "explorer.fact_counts"
+
+
+def _count_per_encounter(request: Request, con: Any) -> int | None:
+    """The count of a table counted per encounter (no column condition), or None to count its rows.
+
+    None as well on a generation built before ``int_encounters`` kept the counts (the query then fails
+    on the missing column, and the rows are counted as before).
+    """
+    column = table(request.table).counted_per_encounter
+    if column is None or request.where:
+        return None
+    try:
+        frame = catalog.run(FACT_COUNTS, request.filters, con=_cursor(con))
+    except catalog.QueryFailed:
+        return None
+    value = frame.get_column(column)[0]
+    return int(value) if value is not None else 0  # null: no encounter in the period
+
+
 def _count(request: Request, con: Any) -> int:
+    counted = _count_per_encounter(request, con)
+    if counted is not None:
+        return counted
     p = _parts(request)
     if p.count_on_facts:  # the table's own rows (semi-joined to the kept encounters when a filter needs it)
         sql = f"{p.with_clause}\nselect count(*) from facts as t{p.where(*p.membership)}"

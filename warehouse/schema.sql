@@ -261,6 +261,13 @@ coder_of as (
         where a.activity = 'code'
     ) as ranked
     where ranked.rn = 1
+),
+diagnoses_of as (
+    -- how many diagnoses each encounter has (the Explorer counts them from here)
+    select d.encounter_id, count(*) as n from diagnoses as d group by d.encounter_id
+),
+procedures_of as (
+    select p.encounter_id, count(*) as n from procedures as p group by p.encounter_id
 )
 select
     e.encounter_id,
@@ -298,12 +305,17 @@ select
         when e.zip3 is null then 'Unknown'
         when e.zip3 in (select r.zip3 from ref_restricted_zip3 as r) then '000'
         else e.zip3
-    end as mix_zip3
+    end as mix_zip3,
+    -- rows of the encounter in diagnoses and procedures (0 = none): the Explorer's counts
+    cast(coalesce(dx.n, 0) as bigint) as diagnosis_rows,
+    cast(coalesce(px.n, 0) as bigint) as procedure_rows
 from dated as e
 left join applied_year as a on a.fiscal_year = e.fiscal_year
 left join int_msdrg as m on m.fiscal_year = a.table_year and m.drg = e.ms_drg
 left join age_band_of as b on b.age_years = e.age_years
-left join coder_of as c on c.encounter_id = e.encounter_id;
+left join coder_of as c on c.encounter_id = e.encounter_id
+left join diagnoses_of as dx on dx.encounter_id = e.encounter_id
+left join procedures_of as px on px.encounter_id = e.encounter_id;
 
 -- One row per claim, with its denial category and its encounter's filter columns (the payer filter
 -- is the claim's payer). Rows whose encounter is missing carry null filter columns. Like the two

@@ -640,3 +640,53 @@ def test_pages_read_within_an_encounter_range_equal_the_plain_sorted_rows(
     assert not explorer._parts(explorer.Request(name, ALL, (), (explorer.Sort("code"),))).encounter_ranged
     assert ranged_tries  # the range was tried …
     assert full_from_range  # … and answered full pages
+
+
+@pytest.mark.parametrize("name", ["diagnoses", "procedures"])
+def test_diagnoses_and_procedures_are_counted_per_encounter_and_agree_with_their_rows(
+    name: str, tmp_path: Path
+) -> None:
+    """Without a column condition their count sums the per-encounter counts int_encounters keeps; it
+    equals the rows of the plain statement under every filter. On a generation built before those
+    counts existed, the rows are counted as before."""
+    from warehouse.db import reader
+
+    cur = reader().cursor()
+    fac = _facility(cur)
+    payer = cur.sql("select primary_payer from encounters group by all order by count(*) limit 1").fetchall()[
+        0
+    ][0]
+    filter_sets = [
+        ALL,
+        Filters(date_from="2025-01-01", date_to="2025-06-30"),
+        Filters(date_from="2025-03-01", date_to="2025-03-01"),
+        Filters(facility=(fac,)),
+        Filters(payer=(payer,), patient_type=("inpatient",)),
+        Filters(date_from="1990-01-01", date_to="1990-12-31"),  # no encounter: 0
+    ]
+    for filters in filter_sets:
+        request = explorer.Request(name, filters)
+        sql, params = explorer.compose(request)
+        rows = cur.sql(f"select count(*) from ({sql})", params=params).fetchall()[0][0]
+        assert explorer._count_per_encounter(request, cur) == rows, filters
+        assert explorer.count(request, con=cur) == rows
+    with_condition = explorer.Request(name, ALL, (explorer.Condition("seq", "equals", 1),))
+    assert explorer._count_per_encounter(with_condition, cur) is None  # a condition: its rows are counted
+
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    copies = {
+        "encounters": "select * from encounters",
+        name: f"select * from {name}",
+        "int_encounters": "select * exclude (diagnosis_rows, procedure_rows) from int_encounters",
+    }
+    for table_name, select in copies.items():
+        old.register("copied", cur.sql(select).arrow())
+        old.execute(f"create table {table_name} as select * from copied")
+        old.unregister("copied")
+    request = explorer.Request(name, Filters(date_from="2025-01-01", date_to="2025-06-30"))
+    assert explorer._count_per_encounter(request, old) is None
+    sql, params = explorer.compose(request)
+    assert (
+        explorer.count(request, con=old)
+        == cur.sql(f"select count(*) from ({sql})", params=params).fetchall()[0][0]
+    )
