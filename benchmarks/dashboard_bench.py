@@ -757,7 +757,13 @@ def measure_callbacks(
 
 
 def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[str, Any]]:
-    """The grid's first block of claims of one payer, sorted by submitted date descending."""
+    """The grid's first block of claims of one payer, sorted by submitted date descending, then every
+    table's default view (the period the dashboard opens on, the table's own order).
+
+    ``first`` is the first call of a case: the first block's answer then includes a count that misses
+    the count cache (later calls of the same view hit it), what a user waits for on a view new to the
+    server.
+    """
     session = Session(base, "analyst")
     page_ids, _, _ = session.open_page("/explorer")
     if page_ids is None:
@@ -778,9 +784,13 @@ def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[s
                 {"payer": {"filterType": "text", "type": "equals", "filter": payer}},
             )
         )
+    cases = [(label, [("table", "claims"), *extra], model, sort) for label, extra, model in cases]
+    from warehouse.explorer import TABLES
+
+    cases += [(f"{t}: default view", [("table", t)], {}, []) for t in TABLES]
     out = []
-    for label, extra, model in cases:
-        search = "?" + urlencode([("table", "claims"), *extra])
+    for label, extra, model, sort in cases:
+        search = "?" + urlencode(extra)
         store = store_value(search, session.context)
         vals = {
             f"{FILTERS}.data": store,
@@ -798,6 +808,7 @@ def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[s
         request = {"startRow": 0, "endRow": 100, "sortModel": sort, "filterModel": model}
         vals = {**vals, changed: request}
         times: dict[str, list[float]] = {"rows": [], "status": []}
+        first: dict[str, float] = {}
         rows_seen = 0
         count = None
         for i in range(k + 1):
@@ -806,6 +817,8 @@ def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[s
                 answer = _check(st, data, f"explorer {name}")
                 if i:
                     times[name].append(ms)
+                else:
+                    first[name] = ms
                 if name == "rows":
                     resp = next(iter(answer.values()), {}).get("getRowsResponse") or {}
                     rows_seen = len(resp.get("rowData") or [])
@@ -817,6 +830,8 @@ def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[s
             "rows_p95_ms": p95(times["rows"]),
             "status_p50_ms": statistics.median(times["status"]),
             "status_p95_ms": p95(times["status"]),
+            "rows_first_ms": first["rows"],
+            "status_first_ms": first["status"],
             "rows_returned": rows_seen,
             "row_count": count,
         }
@@ -824,7 +839,7 @@ def measure_explorer(base: str, k: int, say: Callable[..., None]) -> list[dict[s
         say(
             f"  {label:<44} first block p50 {row['rows_p50_ms']:6.1f} / p95 {row['rows_p95_ms']:6.1f} ms; "
             f"count+links p50 {row['status_p50_ms']:6.1f} / p95 {row['status_p95_ms']:6.1f} ms; "
-            f"{rows_seen} of {count:,} rows",
+            f"first call {row['rows_first_ms']:.0f} ms; {rows_seen} of {count or 0:,} rows",
             flush=True,
         )
     session.client.close()
@@ -1304,6 +1319,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     if exp:
         s["explorer_first_page_ms"] = max(r["rows_p95_ms"] for r in exp)
         s["explorer_count_ms"] = max(r["status_p95_ms"] for r in exp)
+        s["explorer_first_call_ms"] = max(r.get("rows_first_ms", 0.0) for r in exp)
     ex = result.get("export")
     if ex:
         s["export_seconds"] = ex["seconds"]
@@ -1394,7 +1410,8 @@ def report(result: dict[str, Any], say: Callable[..., None]) -> None:
             "ms",
             EXPLORER_TARGET_MS,
             "<= 300 ms",
-            f"p50 {e['rows_p50_ms']:.0f} ms; count+links p95 {e['status_p95_ms']:.0f} ms",
+            f"p50 {e['rows_p50_ms']:.0f} ms, first call {e.get('rows_first_ms', float('nan')):.0f} ms; "
+            f"count+links p95 {e['status_p95_ms']:.0f} ms",
         )
     ex = result.get("export")
     if ex:
