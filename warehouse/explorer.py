@@ -103,7 +103,9 @@ TABLES: Mapping[str, Table] = MappingProxyType(
             Table(
                 "coding_activity",
                 "Coding activity",
-                ("coder_id", "encounter_id", "activity", "started_at"),
+                # by encounter, then time: the order extracts write the log in, so a page in it is read
+                # within a bound on encounter_id that skips row groups (10M: 148 -> ~20 ms)
+                ("encounter_id", "started_at", "coder_id", "activity"),
                 _SHOWN,
                 _ENCOUNTER_FILTERS,
             ),
