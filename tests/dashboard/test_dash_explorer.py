@@ -613,6 +613,7 @@ def test_pages_read_within_an_encounter_range_equal_the_plain_sorted_rows(
         (),
         (explorer.Condition("code", "startsWith", common[0][0]),),
         (explorer.Condition("code", "startsWith", "#"),),
+        (explorer.Condition("discharge_date", "greaterThan", "2025-03-15"),),  # an encounter column
     ]
     for filters in (ALL, Filters(date_from="2025-01-01", date_to="2025-06-30"), Filters(facility=(fac,))):
         for sort in sorts:
