@@ -507,18 +507,16 @@ def _load_direct(
     """
     columns = _stage_key_columns(fam)
     con.execute(statement("load.sql", "create_stage_keys").format(table=fam.name, columns=", ".join(columns)))
-    order = KeyOrder(fam.key)
     for read, vb, rejects in items.batches():
         res.rows_read += read
         res.accepted += vb.accepted.height
         res.rejected += rejects.height
-        order.add(vb.accepted)
         _insert(con, "_batch", vb.accepted, "insert_direct", {"load_id": params["load_id"]}, fam.name)
         _insert(con, "_batch", vb.accepted.select(*columns, LINE_COLUMN, RECORD_KEY), "insert_stage")
         _insert(con, "_batch_flags", vb.flags, "insert_stage_flags")
         _insert(con, "_batch_rejects", rejects, "insert_rejects", params)
         faults.maybe("batch")
-    if not order.proves_unique and _count(con, statement("load.sql", "count_repeated_keys")):
+    if not items.keys_ascending and _count(con, statement("load.sql", "count_repeated_keys")):
         return False
     if fam.parent:
         orphans = _count(con, statement("load.sql", "count_orphans"))
@@ -547,12 +545,10 @@ def _load_staged(
     """Stage a file's rows, sort out repeated keys and orphans, then insert or update what changed."""
     load_id = params["load_id"]
     con.execute(for_family("load.sql", "create_stage", fam.name))
-    order = KeyOrder(fam.key)
     for read, vb, rejects in items.batches():
         res.rows_read += read
         res.accepted += vb.accepted.height
         res.rejected += rejects.height
-        order.add(vb.accepted)
         _insert(con, "_batch", vb.accepted, "insert_stage")
         _insert(con, "_batch_flags", vb.flags, "insert_stage_flags")
         _insert(con, "_batch_rejects", rejects, "insert_rejects", params)
@@ -562,7 +558,7 @@ def _load_staged(
     # copies after the first line count as unchanged. One group-by decides whether there are any, unless
     # the file came in strictly ascending key order (then none repeats).
     identical_copies = 0
-    if not order.proves_unique and _count(con, statement("load.sql", "count_repeated_keys")):
+    if not items.keys_ascending and _count(con, statement("load.sql", "count_repeated_keys")):
         con.execute(statement("load.sql", "conflicting_keys"))
         dup_params = {
             **params,
@@ -632,6 +628,8 @@ class _Checked:
     read: int
     validated: ValidatedBatch
     rejects: pl.DataFrame
+    #: the file's accepted rows so far came in strictly ascending key order (:class:`KeyOrder`)
+    keys_ascending: bool
 
 
 #: Items of the read-ahead stream beyond the batches: (file index, item); ``_FILE_END`` closes a file.
@@ -686,6 +684,7 @@ def _file_items(
     extras = [h for h in opened.header if h not in header_map]
     yield _Header([f"columns not in the contract were ignored: {', '.join(extras)}"] if extras else [])
     ctx = ValidationContext(fam, secret, ref, load_date, value_maps=mapping.values)
+    order = KeyOrder(fam.key)  # checked here, off the loading thread
     # The file is split into batches in a thread of its own, one batch ahead of the validation: the
     # splitting is mostly single-threaded, so it fills the core that validation leaves idle.
     raw_batches = (
@@ -703,7 +702,8 @@ def _file_items(
             rejects = pl.concat(
                 [vb.rejects, _structural_rejects(batch.rejects, header_map, secret)], how="vertical_relaxed"
             )
-            yield _Checked(batch.frame.height + len(batch.rejects), vb, rejects)
+            order.add(vb.accepted)
+            yield _Checked(batch.frame.height + len(batch.rejects), vb, rejects, order.proves_unique)
     finally:
         if raw_batches is not None:
             raw_batches.close()
@@ -797,6 +797,9 @@ class _FileItems:
         self._cancel = cancel
         self.reread = again
         self._ended = False
+        #: after :meth:`batches`: every accepted row came in strictly ascending key order, so no
+        #: natural key repeats in the file (:class:`KeyOrder`)
+        self.keys_ascending = False
 
     def _take(self) -> object:
         if self._ended:
@@ -821,6 +824,7 @@ class _FileItems:
     def batches(self) -> Iterator[tuple[int, ValidatedBatch, pl.DataFrame]]:
         while (item := self._take()) is not _FILE_END:
             assert isinstance(item, _Checked)
+            self.keys_ascending = item.keys_ascending
             yield item.read, item.validated, item.rejects
 
     def finish(self) -> None:
