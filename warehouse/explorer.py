@@ -373,7 +373,7 @@ class _Parts:
         return (
             self.table.encounter_filters is None
             and not self.late
-            and self.leading == ('"encounter_id"', self.leading[1])
+            and self.leading[0] == '"encounter_id"'
             and self.leading_stored
         )
 
@@ -501,14 +501,14 @@ def _encounter_range_sql(p: _Parts) -> str:
     return p.with_clause + "\n" + _ENCOUNTER_RANGE[p.leading[1]]
 
 
-#: :func:`_encounter_range_sql`'s select, ascending (False) and descending (True).
+#: :func:`_encounter_range_sql`'s select; ``{order}`` is ``asc`` or ``desc``, never a value.
+_ENCOUNTER_RANGE_SELECT = (
+    "select min(x.encounter_id), max(x.encounter_id) from (select e.encounter_id from encounter as e "
+    "order by e.encounter_id {order} limit $page_last + 1) as x"
+)
+#: The select, ascending (False) and descending (True).
 _ENCOUNTER_RANGE: Mapping[bool, str] = MappingProxyType(
-    {
-        False: "select min(x.encounter_id), max(x.encounter_id) from (select e.encounter_id from encounter "
-        "as e order by e.encounter_id asc limit $page_last + 1) as x",
-        True: "select min(x.encounter_id), max(x.encounter_id) from (select e.encounter_id from encounter "
-        "as e order by e.encounter_id desc limit $page_last + 1) as x",
-    }
+    {d: _ENCOUNTER_RANGE_SELECT.format(order="desc" if d else "asc") for d in (False, True)}
 )
 
 
