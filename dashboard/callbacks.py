@@ -144,7 +144,7 @@ def run_parts(
 
 
 def page(app: dash.Dash, parts: Sequence[Part]) -> None:
-    """Wire a page's parts: one callback per security rule, re-run whenever the filters change."""
+    """Wire a page's parts: one callback per group of :func:`groups`, re-run whenever the filters change."""
     for group in groups(parts):
 
         def update(

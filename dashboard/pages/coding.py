@@ -280,12 +280,11 @@ def layout(**_query: Any) -> html.Div:
 
 
 #: What the page shows, each part computed alone (its own empty state on a warehouse problem);
-#: one request per security rule on each filter change (``callbacks.page``):
-#: the per-coder chart and tables (workforce only) get a callback of their own.
-#: What the page shows. Requests take each security rule's parts two by two in this order (the
-#: workforce parts, charts per hour and the tables, are a rule of their own), so the aggregate ones pair
-#: by CPU at 10M encounters: the summary (~50 ms) with the accuracy trend (~7 ms), charts by chart type
-#: (~61 ms) with the volume trend (~55 ms), and the turnaround trend (~73 ms) alone.
+#: on each filter change, requests of at most two parts of one security rule (``callbacks.page``):
+#: the per-coder chart and tables (workforce only) are a rule of their own. The other parts are in
+#: this order so that their requests pair them by CPU at 10M encounters: the summary (~50 ms) with
+#: the accuracy trend (~7 ms), charts by chart type (~61 ms) with the volume trend (~55 ms), and the
+#: turnaround trend (~73 ms) alone.
 PARTS: list[callbacks.Part] = [
     callbacks.children(ids.COD_SUMMARY, summary),
     callbacks.figure(ids.COD_ACCURACY, accuracy),

@@ -157,7 +157,7 @@ def layout(**_query: Any) -> html.Div:
 
 
 #: What the page shows, each part computed alone (its own empty state on a warehouse problem);
-#: one request per security rule on each filter change (``callbacks.page``):
+#: on each filter change, requests of at most two parts of one security rule (``callbacks.page``):
 #: the loads, changes and rejects tables (managers only) get a callback of their own.
 PARTS: list[callbacks.Part] = [
     callbacks.figure(ids.DQ_REJECT_RULES, rejects_by_rule),

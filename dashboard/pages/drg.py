@@ -291,7 +291,7 @@ def layout(**_query: Any) -> html.Div:
 
 
 #: What the page shows, each part computed alone (its own empty state on a warehouse problem);
-#: one request per security rule on each filter change (``callbacks.page``).
+#: on each filter change, requests of at most two parts of one security rule (``callbacks.page``).
 PARTS: list[callbacks.Part] = [
     callbacks.children(ids.DRG_SUMMARY, summary),
     callbacks.figure(ids.DRG_TOP, top_drgs),

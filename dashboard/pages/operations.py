@@ -269,9 +269,9 @@ def layout(**_query: Any) -> html.Div:
 
 
 #: What the page shows, each part computed alone (its own empty state on a warehouse problem);
-#: one request per security rule on each filter change (``callbacks.page``):
-#: the work list (managers only, row level) gets a callback of its own. Requests take the parts two
-#: by two in this order, so the summary (two as-of queries, the heaviest part) shares its request with
+#: on each filter change, requests of at most two parts of one security rule (``callbacks.page``):
+#: the work list (managers only, row level) gets a callback of its own. The other parts are in this
+#: order so that the summary (two as-of queries, the heaviest part) shares its request with
 #: the lightest one, the backlog trend (month ends from the month tables).
 PARTS: list[callbacks.Part] = [
     callbacks.children(ids.OPS_SUMMARY, summary),
